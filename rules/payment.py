@@ -1,0 +1,155 @@
+"""Payment (第十三条): invoices signed in order by three different people, or — only for an individual
+contractor or aid — a no-invoice voucher with its four pieces of evidence; finance pays, never a signer.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from rules.money import format_yuan
+from rules.verdict import OK, Verdict, refuse
+
+ART_PAYMENT = "第十三条"
+
+#: Art. 13: the invoice is signed by these posts, in this order.
+INVOICE_ORDER: tuple[str, str, str] = ("community_secretary", "construction_director", "working_secretary")
+
+ROLE_LABELS: dict[str, str] = {
+    "community_secretary": "社区党委书记",
+    "construction_director": "社区建设管理委员会主任",
+    "working_secretary": "社区党工委书记",
+}
+
+#: Art. 13: a no-invoice voucher needs a prior meeting decision, an in-process proof, the payee's
+#: signature (before payment) and a public notice after payment.
+VOUCHER_EVIDENCE: tuple[str, str, str, str] = ("meeting_decision", "inprocess_proof", "payee_signature",
+                                               "post_notice")
+VOUCHER_EVIDENCE_LABELS: dict[str, str] = {
+    "meeting_decision": "事前会议集体讨论决定",
+    "inprocess_proof": "事中签字证明",
+    "payee_signature": "收款人签字",
+    "post_notice": "事后公示",
+}
+BEFORE_PAYMENT: tuple[str, str, str] = ("meeting_decision", "inprocess_proof", "payee_signature")
+
+PAYMENT_KINDS: dict[str, str] = {"invoice": "发票", "voucher": "无发票凭证"}
+
+#: item statuses that do not hold up the settlement: paid, or cancelled (never to be paid).
+SETTLED_STATUSES: frozenset[str] = frozenset({"paid", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureData:
+    seq: int
+    role: str
+    person_id: int
+
+
+def _label(role: str) -> str:
+    return ROLE_LABELS.get(role, role)
+
+
+def check_invoice_signature(existing: Sequence[SignatureData], role: str, person_id: int,
+                            post_valid_today: bool) -> Verdict:
+    """The next signature on an invoice: right post in the order, a post held today, a person not yet on it."""
+    done = sorted(existing, key=lambda s: s.seq)
+    if len(done) >= len(INVOICE_ORDER):
+        return refuse("payment.already_fully_signed", "该发票三方签字已完成,无需再签。", ART_PAYMENT)
+    expected = INVOICE_ORDER[len(done)]
+    if role != expected:
+        order = " → ".join(ROLE_LABELS[r] for r in INVOICE_ORDER)
+        return refuse("payment.signature_out_of_order",
+                      f"发票须依次由{order}签字确认,下一位应由{ROLE_LABELS[expected]}签字,"
+                      f"而非{_label(role)}。", ART_PAYMENT)
+    if not post_valid_today:
+        return refuse("payment.signature_post_invalid",
+                      f"签字人今日未担任{_label(role)}职务(任期未开始或已结束),不能签字。", ART_PAYMENT)
+    if any(s.person_id == person_id for s in done):
+        return refuse("payment.signature_same_person",
+                      "同一人不能在同一张发票上签字两次,三个签字须由三名不同人员作出。", ART_PAYMENT)
+    return OK
+
+
+def check_invoice_ready_for_payment(signatures: Sequence[SignatureData]) -> Verdict:
+    """An invoice is paid only with all three signatures, in order, by three different people."""
+    done = sorted(signatures, key=lambda s: s.seq)
+    roles = tuple(s.role for s in done)
+    if roles != INVOICE_ORDER:
+        missing = [ROLE_LABELS[r] for r in INVOICE_ORDER if r not in roles]
+        if missing:
+            detail = f"尚缺{'、'.join(missing)}的签字"
+        else:
+            detail = "签字顺序不符合" + " → ".join(ROLE_LABELS[r] for r in INVOICE_ORDER)
+        return refuse("payment.invoice_unsigned", f"发票签字确认未完成:{detail},不能付款。", ART_PAYMENT)
+    if len({s.person_id for s in done}) != len(done):
+        return refuse("payment.signature_same_person",
+                      "发票上的三个签字须由三名不同人员作出,不能付款。", ART_PAYMENT)
+    return OK
+
+
+def check_voucher_allowed(contractor_kind: str, is_aid: bool) -> Verdict:
+    """A no-invoice voucher only for an individual contractor or a project of aid (帮扶资助)."""
+    if contractor_kind == "individual" or is_aid:
+        return OK
+    return refuse("payment.voucher_not_allowed",
+                  "只有个人承办或属于帮扶资助性质、确实无法开具发票的服务事项,才能以收款人签字作为结算凭证;"
+                  "本项目由单位承办且不属于帮扶资助,须开具发票。", ART_PAYMENT)
+
+
+def _missing(evidence_kinds: Collection[str], needed: Sequence[str]) -> list[str]:
+    return [VOUCHER_EVIDENCE_LABELS[k] for k in needed if k not in evidence_kinds]
+
+
+def check_voucher_ready_for_payment(evidence_kinds: Collection[str]) -> Verdict:
+    """Before paying on a voucher: the meeting decision, the in-process proof and the payee's signature.
+    (The public notice comes after payment.)"""
+    missing = _missing(evidence_kinds, BEFORE_PAYMENT)
+    if missing:
+        return refuse("payment.voucher_evidence_missing",
+                      f"无发票结算须先具备:{'、'.join(missing)},目前缺少上述材料,不能付款。", ART_PAYMENT)
+    return OK
+
+
+def check_voucher_complete(evidence_kinds: Collection[str]) -> Verdict:
+    """All four pieces of evidence, including the public notice after payment (needed before closing)."""
+    before = check_voucher_ready_for_payment(evidence_kinds)
+    if not before.ok:
+        return before
+    if "post_notice" not in evidence_kinds:
+        return refuse("payment.voucher_notice_missing",
+                      "无发票结算付款后须及时公示,尚未登记事后公示。", ART_PAYMENT)
+    return OK
+
+
+def check_payer_not_signer(payer_id: int, signer_ids: Collection[int]) -> Verdict:
+    """Separation of duties: a finance officer never pays an invoice they signed."""
+    if payer_id in signer_ids:
+        return refuse("sod.payer_signed", "付款的财务管理人员不能是该发票的签字人。", ART_PAYMENT)
+    return OK
+
+
+def check_all_items_paid(item_statuses: Sequence[str]) -> Verdict:
+    """Settlement closes when there is at least one payment item and every one is paid (or cancelled)."""
+    live = [s for s in item_statuses if s != "cancelled"]
+    if not live:
+        return refuse("payment.no_items", "尚未登记任何付款事项,不能完成结算。", ART_PAYMENT)
+    unpaid = sum(1 for s in live if s not in SETTLED_STATUSES)
+    if unpaid:
+        return refuse("payment.items_unpaid",
+                      f"尚有 {unpaid} 笔付款事项未支付(共 {len(live)} 笔),不能完成结算。", ART_PAYMENT)
+    return OK
+
+
+def check_payment_item(kind: str, amount_fen: int, payee: str, invoice_no: str | None) -> Verdict:
+    """A payment item: invoice or voucher, a positive amount, a payee, and an invoice number for an invoice."""
+    if kind not in PAYMENT_KINDS:
+        return refuse("payment.item_invalid",
+                      f"付款方式“{kind}”无效,应为发票(invoice)或无发票凭证(voucher)。", ART_PAYMENT)
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        shown = format_yuan(amount_fen) if isinstance(amount_fen, int) else repr(amount_fen)
+        return refuse("payment.item_invalid", f"付款金额须大于 0 元,当前为 {shown} 元。", ART_PAYMENT)
+    if not (payee or "").strip():
+        return refuse("payment.item_invalid", "请填写收款方。", ART_PAYMENT)
+    if kind == "invoice" and not (invoice_no or "").strip():
+        return refuse("payment.item_invalid", "发票付款须填写发票号码。", ART_PAYMENT)
+    return OK

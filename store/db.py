@@ -1,0 +1,152 @@
+"""Engines, sessions, the unit of work and migrations.
+
+SQLite is the embedded default (``./var/fundflow.db``); PostgreSQL is the production path. A write
+unit of work on SQLite starts with ``BEGIN IMMEDIATE`` so that two writers serialise at the start
+instead of failing at commit; on PostgreSQL the engine locks the rows it changes (``FOR UPDATE``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///./var/fundflow.db"
+_HERE = Path(__file__).resolve().parent
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and drive them with psycopg 3."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    url = normalise_url(url or database_url())
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own handling is broken).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("fundflow_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def is_postgres(engine_or_session: Engine | Session) -> bool:
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "postgresql"
+
+
+class UnitOfWork:
+    """One action, one transaction: rolls back unless ``commit()`` was called.
+
+    >>> with UnitOfWork(sm) as uow:
+    ...     do_things(uow.session)
+    ...     uow.commit()
+    """
+
+    def __init__(self, factory: sessionmaker[Session], write: bool = True) -> None:
+        self._factory = factory
+        self._write = write
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        if self._write:
+            # Procure the connection now so that SQLite takes the write lock first thing.
+            self.session.connection(execution_options={"fundflow_write": True})
+        return self
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+
+class Database:
+    """An engine and its session factory; what the CLI, API, scheduler and tests hold."""
+
+    def __init__(self, url: str | None = None, **engine_kwargs: Any) -> None:
+        self.url = normalise_url(url or database_url())
+        self.engine = make_engine(self.url, **engine_kwargs)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    def uow(self, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self.sessionmaker, write=write)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def upgrade(self) -> None:
+        upgrade(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(engine: Engine | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_HERE / "migrations"))
+    if engine is not None:
+        cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply every Alembic migration (idempotent); run at start and by ``fundflow db upgrade``."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        if engine.dialect.name == "postgresql":
+            # Two processes starting at once must not both create the tables.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7234001)")
+        command.upgrade(cfg, revision)
+
+
+def has_schema(engine: Engine) -> bool:
+    return inspect(engine).has_table("projects")

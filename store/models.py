@@ -1,0 +1,573 @@
+"""SQLAlchemy 2 tables of fundflow.
+
+Conventions: money columns end in ``_fen`` and hold integer fen; every timestamp is stored in UTC
+(``UTCDateTime``) and shown in Asia/Shanghai by the layers above; calendar dates are plain dates
+in Asia/Shanghai. Only the workflow engine writes ``state`` columns. Relationships are
+``lazy="raise"`` so that no query hides behind an attribute.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Autoincrementing 64-bit keys on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC instant on every database (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# ---------------------------------------------------------------- organisations, people, posts
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    """Stable short code, e.g. ``C01`` (city), ``A01`` (area), ``S01`` (community)."""
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))
+    """``city`` | ``area`` | ``community``."""
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    """argon2 hash; None for accounts that cannot log in (e.g. the system)."""
+    phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Post(Base):
+    """A person holds a role in an organisation for a term; rights come from the posts of the day."""
+
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_person", "person_id"), Index("ix_posts_org_role", "organisation_id", "role"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    """One of the role ids of SPEC section 1 (``community_secretary`` …)."""
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    """Last day of the term, inclusive; None while the term runs."""
+
+
+# ---------------------------------------------------------------- policy, calendar
+
+
+class PolicyVersion(Base):
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("city_id", "version"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    """``rules.policy.Policy.to_dict()``."""
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarDay(Base):
+    """One day of a year whose official schedule is loaded."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    kind: Mapped[str] = mapped_column(String(16))
+    """``workday`` | ``weekend`` | ``holiday`` | ``makeup`` (调休 working day)."""
+    name: Mapped[str] = mapped_column(String(32), default="")
+
+
+class CalendarYear(Base):
+    """A year whose official schedule has been loaded; deadlines in other years are provisional."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------- fund years, needs, projects
+
+
+class FundYear(Base):
+    __tablename__ = "fund_years"
+    __table_args__ = (UniqueConstraint("community_id", "year"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    """Number of audit events on this fund year; also the optimistic-lock version."""
+    audit_head: Mapped[str] = mapped_column(String(64), default="")
+    """Hash of the latest audit event of this fund year's chain."""
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    allocation_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    carry_in_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    committed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Approved and not yet paid or released, all projects."""
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    small_group_committed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Approved amount (committed + paid) of small-group projects."""
+    carry_out_fen: Mapped[int | None] = mapped_column(BigInteger)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class Need(Base):
+    __tablename__ = "needs"
+    __table_args__ = (Index("ix_needs_community", "community_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(32), default="visit")
+    """How it was collected (Art. 9): ``visit`` 入户 | ``hall`` 便民服务大厅 | ``platform`` 桥梁平台."""
+    residents_count: Mapped[int] = mapped_column(Integer, default=1)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        Index("ix_projects_community_state", "community_id", "state"),
+        Index("ix_projects_fund_year", "fund_year_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    fund_year_id: Mapped[int] = mapped_column(ForeignKey("fund_years.id"))
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    """The policy the project was proposed under; its rules keep applying to it."""
+    state: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    """Number of audit events on this project; the ``If-Match`` version."""
+    audit_head: Mapped[str] = mapped_column(String(64), default="")
+    proposer_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(32))
+    """Art. 8: ``hardship`` | ``convenience`` | ``employment`` | ``property`` | ``culture`` | ``other``."""
+    category_justification: Mapped[str] = mapped_column(Text, default="")
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    """Requested, then approved (and changed) amount."""
+    beneficiaries_count: Mapped[int] = mapped_column(Integer)
+    beneficiaries_desc: Mapped[str] = mapped_column(Text, default="")
+    small_group_marked: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Marked small-group by the committee even above the threshold."""
+    is_small_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Derived at proposal and change: below the threshold or marked."""
+    contractor_name: Mapped[str] = mapped_column(String(200), default="")
+    contractor_kind: Mapped[str] = mapped_column(String(16), default="organisation")
+    """``organisation`` | ``individual``."""
+    is_aid: Mapped[bool] = mapped_column(Boolean, default=False)
+    """帮扶资助 — recipients' names are private."""
+    planned_start: Mapped[dt.date | None] = mapped_column(Date)
+    planned_end: Mapped[dt.date | None] = mapped_column(Date)
+    forbidden_use_declaration: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    """Art. 4 checklist: each forbidden use key → False (declared not to be such a use)."""
+    keyword_flags_answer: Mapped[str] = mapped_column(Text, default="")
+    """The committee's answer to flagged line items (must be present before submission)."""
+    committed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    released_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    """When the working committee received the application (starts the Art. 11 clock)."""
+    approval_round: Mapped[int] = mapped_column(Integer, default=0)
+    """Which submission the current approvals belong to; each ``submit`` starts a new round."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ProjectNeed(Base):
+    __tablename__ = "project_needs"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), primary_key=True)
+
+
+class LineItem(Base):
+    __tablename__ = "line_items"
+    __table_args__ = (Index("ix_line_items_project", "project_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    catalog_item: Mapped[str] = mapped_column(String(100), default="")
+    """Art. 12: the government procurement-catalog entry a purchase falls under."""
+    flagged_keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+
+# ---------------------------------------------------------------- meetings, notices, approvals
+
+
+class Meeting(Base):
+    """A joint meeting (两委+居民代表联席会议), a board meeting (班子会议) or a payment decision."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_project", "project_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    """``joint`` | ``board`` | ``payment_decision``."""
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    attendees: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    """[{"name", "capacity": "two_committees" | "resident_rep" | "working_committee" | ...}]."""
+    votes_for: Mapped[int] = mapped_column(Integer, default=0)
+    votes_against: Mapped[int] = mapped_column(Integer, default=0)
+    votes_abstain: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str] = mapped_column(String(16), default="")
+    """``passed`` | ``divided`` | ``voted_down`` for joint meetings."""
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Notice(Base):
+    """A public notice on the community notice board."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_community", "community_id", "starts_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    fund_year_id: Mapped[int | None] = mapped_column(ForeignKey("fund_years.id"))
+    payment_item_id: Mapped[int | None] = mapped_column(ForeignKey("payment_items.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    """``publicity`` | ``completion`` | ``voucher_payment`` | ``disclosure``."""
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    """Already masked for the public."""
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Objection(Base):
+    __tablename__ = "objections"
+    __table_args__ = (Index("ix_objections_notice", "notice_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    author_name: Mapped[str] = mapped_column(String(64), default="")
+    contact: Mapped[str] = mapped_column(String(64), default="")
+    """Never shown publicly."""
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The objector's concern is settled by the answer; unresolved ones send the project back."""
+
+
+class Approval(Base):
+    """One main leader's decision on a project (Art. 11)."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_project", "project_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    """Increases each time the project is submitted again."""
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(16))
+    """``approve`` | ``reject`` | ``return``."""
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ChangeRequest(Base):
+    __tablename__ = "change_requests"
+    __table_args__ = (Index("ix_change_requests_project", "project_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    before: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """``pending`` | ``approved`` | ``rejected``; approved changes are the 备案 record."""
+    requested_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class FollowUp(Base):
+    __tablename__ = "followups"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    visited_on: Mapped[dt.date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Acceptance(Base):
+    __tablename__ = "acceptances"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    quality: Mapped[str] = mapped_column(Text)
+    satisfaction: Mapped[int] = mapped_column(Integer)
+    """Resident satisfaction, percent 0–100."""
+    team: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    """[{"person_id", "role"}] — at least a working-committee member and a supervisor."""
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SignOff(Base):
+    """A supervisor's sign-off of a stage (Art. 14): ``declaration`` | ``acceptance`` | ``write_off``."""
+
+    __tablename__ = "signoffs"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Concern(Base):
+    """A supervisor's concern; while open it holds every forward transition of its project."""
+
+    __tablename__ = "concerns"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    raised_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(Text)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------- payments and the ledger
+
+
+class PaymentItem(Base):
+    __tablename__ = "payment_items"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """``invoice`` | ``voucher`` (no-invoice, Art. 13)."""
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    payee: Mapped[str] = mapped_column(String(200))
+    payee_account: Mapped[str] = mapped_column(String(64), default="")
+    """Bank account; masked in every public output."""
+    invoice_no: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    """``open`` | ``paid`` | ``cancelled``."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Signature(Base):
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("payment_item_id", "seq"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    payment_item_id: Mapped[int] = mapped_column(ForeignKey("payment_items.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    """1 community secretary, 2 construction director, 3 working committee secretary."""
+    role: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class VoucherEvidence(Base):
+    __tablename__ = "voucher_evidence"
+    __table_args__ = (UniqueConstraint("payment_item_id", "kind"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    payment_item_id: Mapped[int] = mapped_column(ForeignKey("payment_items.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    """``meeting_decision`` | ``inprocess_proof`` | ``payee_signature`` | ``post_notice``."""
+    document_sha256: Mapped[str | None] = mapped_column(ForeignKey("documents.sha256"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    payment_item_id: Mapped[int] = mapped_column(ForeignKey("payment_items.id"), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    """Repeating a payment request with the same key pays once."""
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerEntry(Base):
+    """The fund's own account 党组织服务群众专项经费 per community fund year (Art. 17)."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_fund_year", "fund_year_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fund_year_id: Mapped[int] = mapped_column(ForeignKey("fund_years.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    """``allocation`` | ``carry_in`` | ``commitment`` | ``adjustment`` | ``release`` | ``payment`` | ``carry_out``."""
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    """Positive amounts; the kind says which way it moves."""
+    document_sha256: Mapped[str | None] = mapped_column(ForeignKey("documents.sha256"))
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Document(Base):
+    """Every form, minute, invoice, proof and notice, stored once by its content hash."""
+
+    __tablename__ = "documents"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class DocumentLink(Base):
+    """Which documents belong to which project / fund year, and as what."""
+
+    __tablename__ = "document_links"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    document_sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    role: Mapped[str] = mapped_column(String(32))
+    """e.g. ``application_form``, ``minutes``, ``invoice``, ``acceptance``."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------- audit, deadlines, notifications
+
+
+class AuditChain(Base):
+    """Chain head for audited things that are neither projects nor fund years (calendar, policy …)."""
+
+    __tablename__ = "audit_chains"
+    entity_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AuditEvent(Base):
+    """Append-only. Each entity has its own hash chain: hash = sha256(prev_hash + this event)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("entity_type", "entity_id", "seq"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(16))
+    """``project`` | ``fund_year`` | ``calendar`` | ``policy`` | ``org``."""
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(Integer)
+    """1, 2, 3 … within the entity's chain (equals the entity's version after the event)."""
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    """None for the public and for timers."""
+    actor_label: Mapped[str] = mapped_column(String(64), default="")
+    """``system`` for timers, ``public`` for residents, else the username."""
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    role: Mapped[str] = mapped_column(String(32), default="")
+    event: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(32), default="")
+    to_state: Mapped[str] = mapped_column(String(32), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Deadline(Base):
+    """A step window of the regulation, kept as a row and swept (never an in-memory timer)."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        Index("ix_deadlines_open_due", "status", "due_at"),
+        Index("ix_deadlines_entity", "entity_type", "entity_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    """e.g. ``publicity``, ``approval_due``, ``completion_publicity``, ``disclosure``."""
+    event: Mapped[str] = mapped_column(String(32), default="")
+    """Timer event fired when due ('' for deadlines that escalate rather than transition)."""
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    workdays: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    """24:00 Asia/Shanghai of the last working day, in UTC."""
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Computed over a year with no official schedule loaded (weekends only)."""
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    """``open`` | ``fired`` | ``cleared``."""
+    fired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("deadline_id", "recipient_id", "kind"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    deadline_id: Mapped[int | None] = mapped_column(ForeignKey("deadlines.id"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,503 @@
+"""Effects: what an event writes besides the state, run by the engine after the guards agreed.
+
+Each effect runs inside the engine's transaction and records what it made in ``ctx.produced``,
+which goes into the audit event and the response. No effect commits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import select
+
+from rules import project as r_project
+from rules.money import format_yuan, parse_yuan
+from rules.privacy import mask_text
+from store.models import (
+    Acceptance,
+    Approval,
+    ChangeRequest,
+    Concern,
+    Deadline,
+    Document,
+    DocumentLink,
+    FollowUp,
+    LedgerEntry,
+    Meeting,
+    Notice,
+    Objection,
+    Organisation,
+    Payment,
+    PaymentItem,
+    Project,
+    Signature,
+    SignOff,
+    VoucherEvidence,
+)
+from workflow import clock
+from workflow.engine import Context, Outcome, effect, open_deadline, precheck
+from workflow.guards import acceptance_team, change_after, current_notice
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _jinja() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, autoescape=False,
+                       keep_trailing_newline=True)
+
+
+def render_notice(name: str, **values: Any) -> str:
+    return _jinja().get_template(f"notices/{name}.txt").render(**values)
+
+
+def archive(session: Any, content: bytes, content_type: str, filename: str, now: dt.datetime,
+            entity_type: str = "", entity_id: int = 0, role: str = "") -> str:
+    """Store a document once by its sha256 and link it to an entity; returns the hash."""
+    digest = hashlib.sha256(content).hexdigest()
+    if session.get(Document, digest) is None:
+        session.add(Document(sha256=digest, content_type=content_type, filename=filename, size=len(content),
+                             content=content, created_at=now))
+        session.flush()
+    if entity_type:
+        session.add(DocumentLink(document_sha256=digest, entity_type=entity_type, entity_id=entity_id, role=role,
+                                 created_at=now))
+    return digest
+
+
+def _community_name(ctx: Context) -> str:
+    return str(ctx.session.execute(select(Organisation.name).where(Organisation.id == ctx.row.community_id)).scalar_one())
+
+
+def _aid_names(ctx: Context) -> list[str]:
+    """Full names that must never appear in public: aid recipients (from the beneficiaries text)."""
+    p = ctx.row
+    if ctx.entity_type != "project" or not p.is_aid:
+        return []
+    names = [p.contractor_name] if p.contractor_kind == "individual" else []
+    items = ctx.session.execute(select(PaymentItem.payee).where(PaymentItem.project_id == p.id)).scalars()
+    return [n for n in [*names, *items] if n]
+
+
+def _fmt_local(instant: dt.datetime) -> str:
+    return f"{instant.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}"
+
+
+def _post_notice(ctx: Context, kind: str, title: str, template: str, values: dict[str, Any], ends_at: dt.datetime,
+                 provisional: bool = False, payment_item_id: int | None = None) -> Notice:
+    body = render_notice(template, starts=_fmt_local(ctx.now), ends=_fmt_local(ends_at), **values)
+    body = mask_text(body, _aid_names(ctx))
+    notice = Notice(community_id=ctx.row.community_id, kind=kind, title=mask_text(title, _aid_names(ctx)), body=body,
+                    starts_at=ctx.now, ends_at=ends_at, provisional=provisional,
+                    project_id=ctx.row.id if ctx.entity_type == "project" else None,
+                    fund_year_id=ctx.row.id if ctx.entity_type == "fund_year" else None,
+                    payment_item_id=payment_item_id)
+    ctx.session.add(notice)
+    ctx.session.flush()
+    archive(ctx.session, body.encode("utf-8"), "text/plain; charset=utf-8", f"notice-{notice.id}.txt", ctx.now,
+            ctx.entity_type, ctx.row.id, f"notice_{kind}")
+    ctx.produced["notice_id"] = notice.id
+    return notice
+
+
+def _deadline_for(ctx: Context, kind: str) -> Deadline:
+    """The deadline the engine sets on entering the new state (computed here so the notice matches)."""
+    from workflow.engine import compute_due
+
+    spec = {"publicity": "publicity_workdays", "completion_publicity": "completion_publicity_workdays",
+            "disclosure": "disclosure_workdays"}[kind]
+    workdays = int(getattr(ctx.policy, spec))
+    due, provisional = compute_due(ctx.session, ctx.today, workdays)
+    return Deadline(due_at=due, provisional=provisional, workdays=workdays)
+
+
+# ---------------------------------------------------------------------------------------- ledger
+
+
+def ledger(ctx: Context, kind: str, amount_fen: int, memo: str = "", document: str | None = None,
+           project_id: int | None = None, fund_year_id: int | None = None) -> None:
+    if amount_fen == 0:
+        return
+    ctx.session.add(LedgerEntry(fund_year_id=fund_year_id or ctx.fund_year.id, project_id=project_id,
+                                kind=kind, amount_fen=amount_fen, memo=memo[:200], document_sha256=document,
+                                created_at=ctx.now))
+
+
+def _commit(ctx: Context, amount: int, small: bool) -> None:
+    fy, p = ctx.fund_year, ctx.project
+    fy.committed_fen += amount
+    if small:
+        fy.small_group_committed_fen += amount
+    p.committed_fen += amount
+
+
+def _release(ctx: Context, amount: int, memo: str) -> None:
+    if amount <= 0:
+        return
+    fy, p = ctx.fund_year, ctx.project
+    fy.committed_fen -= amount
+    if p.is_small_group:
+        fy.small_group_committed_fen -= amount
+    p.committed_fen -= amount
+    p.released_fen += amount
+    ledger(ctx, "release", amount, memo, project_id=p.id)
+
+
+# ---------------------------------------------------------------------------------------- project
+
+
+@effect("project", "record_meeting")
+def record_meeting(ctx: Context, from_state: str, to_state: str) -> None:
+    m = ctx.payload
+    outcome = {"publicity": "passed", "shelved": "divided", "draft": "voted_down"}[to_state]
+    meeting = Meeting(project_id=ctx.row.id, kind="joint", held_on=m.held_on,
+                      attendees=[a.model_dump() for a in m.attendees], votes_for=m.votes_for,
+                      votes_against=m.votes_against, votes_abstain=m.votes_abstain, outcome=outcome,
+                      minutes=m.minutes, recorded_by=ctx.actor_id, created_at=ctx.now)
+    ctx.session.add(meeting)
+    ctx.session.flush()
+    ctx.produced.update(meeting_id=meeting.id, outcome=outcome)
+    archive(ctx.session, m.minutes.encode("utf-8"), "text/plain; charset=utf-8", f"minutes-{meeting.id}.txt", ctx.now,
+            "project", ctx.row.id, "minutes")
+    if to_state != "publicity":
+        return
+    p = ctx.project
+    dl = _deadline_for(ctx, "publicity")
+    contractor = p.contractor_name if p.contractor_kind == "organisation" else "个人承办"
+    values = dict(community=_community_name(ctx), code=p.code, title=p.title,
+                  category=r_project.CATEGORIES.get(p.category, p.category), description=p.description,
+                  amount=format_yuan(p.amount_fen), beneficiaries_count=p.beneficiaries_count,
+                  beneficiaries_desc=p.beneficiaries_desc or "—", contractor=contractor or "—",
+                  held_on=m.held_on.isoformat(), votes_for=m.votes_for, votes_against=m.votes_against,
+                  votes_abstain=m.votes_abstain, workdays=dl.workdays, provisional=dl.provisional)
+    _post_notice(ctx, "publicity", f"项目公示:{p.title}", "publicity", values, dl.due_at, dl.provisional)
+
+
+@effect("project", "submit")
+def submit(ctx: Context, from_state: str, to_state: str) -> None:
+    p = ctx.project
+    p.received_at = ctx.now
+    p.approval_round += 1
+    from workflow.forms import application_form
+
+    digest = archive(ctx.session, application_form(ctx.session, p).encode("utf-8"), "text/plain; charset=utf-8",
+                     f"application-{p.code}-r{p.approval_round}.txt", ctx.now, "project", p.id, "application_form")
+    ctx.produced.update(approval_round=p.approval_round, application_form=digest)
+
+
+def _approval(ctx: Context, decision: str) -> None:
+    assert ctx.post is not None
+    ctx.session.add(Approval(project_id=ctx.row.id, round=ctx.project.approval_round, person_id=ctx.actor_id,
+                             post_id=ctx.post.id, role=ctx.role, decision=decision,
+                             comment=getattr(ctx.payload, "comment", "") or ctx.reason, at=ctx.now))
+
+
+@effect("project", "approve")
+def approve(ctx: Context, from_state: str, to_state: str) -> None:
+    _approval(ctx, "approve")
+    if to_state == "in_progress":
+        p = ctx.project
+        _commit(ctx, p.amount_fen, p.is_small_group)
+        ledger(ctx, "commitment", p.amount_fen, f"{p.code} 批准", project_id=p.id)
+        ctx.produced["committed"] = format_yuan(p.amount_fen)
+
+
+@effect("project", "reject")
+def reject(ctx: Context, from_state: str, to_state: str) -> None:
+    _approval(ctx, "reject")
+
+
+@effect("project", "return_for_revision")
+def return_for_revision(ctx: Context, from_state: str, to_state: str) -> None:
+    if from_state == "pending_approval":
+        _approval(ctx, "return")
+
+
+@effect("project", "request_change")
+def request_change(ctx: Context, from_state: str, to_state: str) -> None:
+    before, after = change_after(ctx)
+    cr = ChangeRequest(project_id=ctx.row.id, before=_jsonable(before), after=_jsonable(after), reason=ctx.reason,
+                       status="pending", requested_by=ctx.actor_id, created_at=ctx.now)
+    ctx.session.add(cr)
+    ctx.session.flush()
+    ctx.produced.update(change_request_id=cr.id, before=cr.before, after=cr.after)
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
+
+
+def _pending_change(ctx: Context) -> ChangeRequest:
+    return ctx.session.execute(select(ChangeRequest).where(ChangeRequest.project_id == ctx.row.id,
+                                                           ChangeRequest.status == "pending")
+                               .order_by(ChangeRequest.id.desc()).limit(1)).scalar_one()
+
+
+@effect("project", "approve_change")
+def approve_change(ctx: Context, from_state: str, to_state: str) -> None:
+    cr = _pending_change(ctx)
+    p = ctx.project
+    was_small, old_amount = p.is_small_group, p.amount_fen
+    for key, value in cr.after.items():
+        if key in ("planned_start", "planned_end") and value is not None:
+            value = dt.date.fromisoformat(value)
+        setattr(p, key, value)
+    p.is_small_group = r_project.is_small_group(p.beneficiaries_count, ctx.policy.small_group_threshold,
+                                                p.small_group_marked)
+    fy = ctx.fund_year
+    # move the open commitment to the new amount and the new small-group standing
+    open_before = p.committed_fen
+    open_after = max(p.amount_fen - p.paid_fen, 0)
+    fy.committed_fen += open_after - open_before
+    p.committed_fen = open_after
+    if was_small:
+        fy.small_group_committed_fen -= open_before + p.paid_fen
+    if p.is_small_group:
+        fy.small_group_committed_fen += open_after + p.paid_fen
+    ledger(ctx, "adjustment", p.amount_fen - old_amount, f"{p.code} 变更 #{cr.id}", project_id=p.id)
+    cr.status, cr.decided_by, cr.decided_at = "approved", ctx.actor_id, ctx.now
+    ctx.produced.update(change_request_id=cr.id, before=cr.before, after=cr.after)
+
+
+@effect("project", "reject_change")
+def reject_change(ctx: Context, from_state: str, to_state: str) -> None:
+    cr = _pending_change(ctx)
+    cr.status, cr.decided_by, cr.decided_at = "rejected", ctx.actor_id, ctx.now
+    ctx.produced.update(change_request_id=cr.id)
+
+
+def _acceptance(ctx: Context, passed: bool) -> None:
+    a = ctx.payload
+    rec = Acceptance(project_id=ctx.row.id, passed=passed, quality=a.quality, satisfaction=a.satisfaction,
+                     team=acceptance_team(ctx), recorded_by=ctx.actor_id, created_at=ctx.now)
+    ctx.session.add(rec)
+    ctx.session.flush()
+    body = f"综合验收{'通过' if passed else '不通过'}\n质量: {a.quality}\n群众满意度: {a.satisfaction}%\n"
+    archive(ctx.session, body.encode("utf-8"), "text/plain; charset=utf-8", f"acceptance-{rec.id}.txt", ctx.now,
+            "project", ctx.row.id, "acceptance")
+    ctx.produced.update(acceptance_id=rec.id)
+
+
+@effect("project", "accept")
+def accept(ctx: Context, from_state: str, to_state: str) -> None:
+    _acceptance(ctx, True)
+
+
+@effect("project", "fail_acceptance")
+def fail_acceptance(ctx: Context, from_state: str, to_state: str) -> None:
+    _acceptance(ctx, False)
+
+
+@effect("project", "close_settlement")
+def close_settlement(ctx: Context, from_state: str, to_state: str) -> None:
+    p = ctx.project
+    _release(ctx, p.committed_fen, f"{p.code} 结算结余释放")
+    last = ctx.session.execute(select(Acceptance).where(Acceptance.project_id == p.id, Acceptance.passed.is_(True))
+                               .order_by(Acceptance.id.desc()).limit(1)).scalar_one()
+    items = ctx.session.execute(select(PaymentItem).where(PaymentItem.project_id == p.id,
+                                                          PaymentItem.status == "paid")).scalars()
+    dl = _deadline_for(ctx, "completion_publicity")
+    values = dict(community=_community_name(ctx), code=p.code, title=p.title, approved=format_yuan(p.amount_fen),
+                  paid=format_yuan(p.paid_fen), released=format_yuan(p.released_fen), quality=last.quality,
+                  satisfaction=last.satisfaction, workdays=dl.workdays,
+                  items=[{"kind": "发票" if i.kind == "invoice" else "无发票凭证", "payee": i.payee,
+                          "amount": format_yuan(i.amount_fen)} for i in items])
+    _post_notice(ctx, "completion", f"建成公示:{p.title}", "completion", values, dl.due_at, dl.provisional)
+
+
+@effect("project", "object")
+def object_(ctx: Context, from_state: str, to_state: str) -> None:
+    notice = current_notice(ctx)
+    assert notice is not None
+    o = ctx.payload
+    obj = Objection(notice_id=notice.id, project_id=ctx.row.id, author_name=o.author_name, contact=o.contact,
+                    text=o.text, created_at=ctx.now)
+    ctx.session.add(obj)
+    ctx.session.flush()
+    ctx.produced["objection_id"] = obj.id
+
+
+@effect("project", "answer_objection")
+def answer_objection(ctx: Context, from_state: str, to_state: str) -> None:
+    obj = ctx.session.get(Objection, ctx.payload.objection_id)
+    assert obj is not None
+    obj.answer, obj.answered_by, obj.answered_at = ctx.payload.answer, ctx.actor_id, ctx.now
+    obj.resolved = ctx.payload.resolved
+    ctx.produced.update(objection_id=obj.id, resolved=obj.resolved)
+
+
+@effect("project", "signoff")
+def signoff(ctx: Context, from_state: str, to_state: str) -> None:
+    assert ctx.post is not None
+    ctx.session.add(SignOff(project_id=ctx.row.id, stage=ctx.payload.stage, person_id=ctx.actor_id, post_id=ctx.post.id,
+                            comment=ctx.payload.comment, at=ctx.now))
+    ctx.produced["stage"] = ctx.payload.stage
+
+
+@effect("project", "raise_concern")
+def raise_concern(ctx: Context, from_state: str, to_state: str) -> None:
+    c = Concern(project_id=ctx.row.id, raised_by=ctx.actor_id, text=ctx.payload.text, created_at=ctx.now)
+    ctx.session.add(c)
+    ctx.session.flush()
+    ctx.produced["concern_id"] = c.id
+
+
+@effect("project", "resolve_concern")
+def resolve_concern(ctx: Context, from_state: str, to_state: str) -> None:
+    c = ctx.session.get(Concern, ctx.payload.concern_id)
+    assert c is not None
+    c.resolution, c.resolved_by, c.resolved_at = ctx.payload.resolution, ctx.actor_id, ctx.now
+    ctx.produced["concern_id"] = c.id
+
+
+@effect("project", "record_board_meeting")
+def record_board_meeting(ctx: Context, from_state: str, to_state: str) -> None:
+    b = ctx.payload
+    m = Meeting(project_id=ctx.row.id, kind="board", held_on=b.held_on,
+                attendees=[{"name": n, "capacity": "working_committee"} for n in b.attendees], minutes=b.minutes,
+                recorded_by=ctx.actor_id, created_at=ctx.now)
+    ctx.session.add(m)
+    ctx.session.flush()
+    archive(ctx.session, b.minutes.encode("utf-8"), "text/plain; charset=utf-8", f"board-{m.id}.txt", ctx.now,
+            "project", ctx.row.id, "board_minutes")
+    ctx.produced["meeting_id"] = m.id
+
+
+@effect("project", "record_followup")
+def record_followup(ctx: Context, from_state: str, to_state: str) -> None:
+    f = FollowUp(project_id=ctx.row.id, person_id=ctx.actor_id, visited_on=ctx.payload.visited_on,
+                 notes=ctx.payload.notes, created_at=ctx.now)
+    ctx.session.add(f)
+    ctx.session.flush()
+    ctx.produced["followup_id"] = f.id
+    dl = open_deadline(ctx.session, "project", ctx.row.id, "followup_due")
+    if dl is not None and dl.status == "open":
+        dl.status = "cleared"
+
+
+@effect("project", "add_payment_item")
+def add_payment_item(ctx: Context, from_state: str, to_state: str) -> None:
+    i = ctx.payload
+    item = PaymentItem(project_id=ctx.row.id, kind=i.kind, amount_fen=parse_yuan(i.amount), payee=i.payee,
+                       payee_account=i.payee_account, invoice_no=i.invoice_no, status="open", created_at=ctx.now)
+    ctx.session.add(item)
+    ctx.session.flush()
+    ctx.produced["payment_item_id"] = item.id
+
+
+@effect("project", "sign_invoice")
+def sign_invoice(ctx: Context, from_state: str, to_state: str) -> None:
+    assert ctx.post is not None
+    item_id = ctx.payload.payment_item_id
+    seq = 1 + len(list(ctx.session.execute(select(Signature.id).where(Signature.payment_item_id == item_id))))
+    ctx.session.add(Signature(payment_item_id=item_id, seq=seq, role=ctx.role, person_id=ctx.actor_id,
+                              post_id=ctx.post.id, at=ctx.now))
+    ctx.produced.update(payment_item_id=item_id, seq=seq)
+
+
+@effect("project", "record_voucher_evidence")
+def record_voucher_evidence(ctx: Context, from_state: str, to_state: str) -> None:
+    e = ctx.payload
+    digest = archive(ctx.session, e.note.encode("utf-8"), "text/plain; charset=utf-8",
+                     f"voucher-{e.payment_item_id}-{e.kind}.txt", ctx.now, "project", ctx.row.id, f"voucher_{e.kind}")
+    notice_id = None
+    if e.kind == "post_notice":
+        item = ctx.session.get(PaymentItem, e.payment_item_id)
+        assert item is not None
+        p = ctx.project
+        from workflow.engine import compute_due
+
+        due, provisional = compute_due(ctx.session, ctx.today, ctx.policy.voucher_notice_workdays)
+        values = dict(community=_community_name(ctx), code=p.code, title=p.title, payee=item.payee,
+                      amount=format_yuan(item.amount_fen), paid_on=ctx.today.isoformat(), is_aid=p.is_aid)
+        notice = _post_notice(ctx, "voucher_payment", f"无发票支出公示:{p.title}", "voucher_payment", values, due,
+                              provisional, payment_item_id=item.id)
+        notice_id = notice.id
+    ctx.session.add(VoucherEvidence(payment_item_id=e.payment_item_id, kind=e.kind, document_sha256=digest,
+                                    notice_id=notice_id, recorded_by=ctx.actor_id, at=ctx.now))
+    ctx.produced.update(payment_item_id=e.payment_item_id, kind=e.kind, document=digest)
+
+
+@precheck("project", "pay")
+def pay_replay(ctx: Context) -> Outcome | None:
+    """A repeated payment request (same key) answers with the first one's result and pays nothing."""
+    from rules.verdict import Verdict, refuse
+
+    existing = ctx.session.execute(select(Payment).where(Payment.idempotency_key == ctx.payload.idempotency_key)
+                                   ).scalar_one_or_none()
+    if existing is None:
+        return None
+    base = dict(entity_type="project", entity_id=ctx.row.id, from_state=ctx.from_state, to_state=ctx.from_state,
+                version=ctx.row.version)
+    if existing.payment_item_id != ctx.payload.payment_item_id:
+        return Outcome(ok=False, status=409, verdict=refuse("payment.key_reused", "该幂等键已用于另一笔付款", "第十三条"),
+                       **base)
+    return Outcome(ok=True, status=200, verdict=Verdict(ok=True, code="payment.replayed", message="此笔付款已完成,未重复支付",
+                                                        article="第十三条"),
+                   data={"payment_id": existing.id, "amount": format_yuan(existing.amount_fen)}, replayed=True, **base)
+
+
+@effect("project", "pay")
+def pay(ctx: Context, from_state: str, to_state: str) -> None:
+    item = ctx.session.get(PaymentItem, ctx.payload.payment_item_id)
+    assert item is not None
+    p, fy = ctx.project, ctx.fund_year
+    payment = Payment(payment_item_id=item.id, idempotency_key=ctx.payload.idempotency_key, amount_fen=item.amount_fen,
+                      paid_by=ctx.actor_id, at=ctx.now)
+    ctx.session.add(payment)
+    item.status = "paid"
+    from_commitment = min(item.amount_fen, p.committed_fen)
+    p.committed_fen -= from_commitment
+    fy.committed_fen -= from_commitment
+    p.paid_fen += item.amount_fen
+    fy.paid_fen += item.amount_fen
+    if p.is_small_group:
+        # small-group usage counts committed + paid; only the part beyond the commitment is new
+        fy.small_group_committed_fen += item.amount_fen - from_commitment
+    ctx.session.flush()
+    ledger(ctx, "payment", item.amount_fen, f"{p.code} 付款 #{payment.id} {item.kind}", project_id=p.id)
+    ctx.produced.update(payment_id=payment.id, amount=format_yuan(item.amount_fen))
+
+
+# -------------------------------------------------------------------------------------- fund year
+
+
+@effect("fund_year", "submit_report")
+def submit_report(ctx: Context, from_state: str, to_state: str) -> None:
+    report = dict(ctx.row.report or {})
+    report.update(summary=ctx.payload.summary, service_effect=ctx.payload.service_effect,
+                  submitted_at=ctx.now.isoformat())
+    ctx.row.report = report
+
+
+@effect("fund_year", "evaluate")
+def evaluate(ctx: Context, from_state: str, to_state: str) -> None:
+    report = dict(ctx.row.report or {})
+    report.update(rating=ctx.payload.rating, evaluation=ctx.payload.comment, evaluated_at=ctx.now.isoformat())
+    ctx.row.report = report
+
+
+@effect("fund_year", "start_disclosure")
+def start_disclosure(ctx: Context, from_state: str, to_state: str) -> None:
+    from workflow.forms import disclosure_values
+
+    fy = ctx.row
+    dl = _deadline_for(ctx, "disclosure")
+    values = disclosure_values(ctx.session, fy)
+    values["workdays"] = dl.workdays
+    _post_notice(ctx, "disclosure", f"{fy.year} 年度专项经费使用情况公示", "disclosure", values, dl.due_at,
+                 dl.provisional)
+
+
+@effect("fund_year", "close_year")
+def close_year(ctx: Context, from_state: str, to_state: str) -> None:
+    from workflow.services import carry_over
+
+    carry_over(ctx)
+
+
+__all__ = ["Project", "archive", "render_notice"]

@@ -1,0 +1,274 @@
+"""Use cases: each one is load → rules → transition → save inside one unit of work.
+
+The API, the CLI, the scheduler and the demo all enter here; nothing else commits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rules import project as r_project
+from rules.money import format_yuan, parse_yuan
+from rules.policy import Policy
+from rules.verdict import Verdict, refuse
+from store.db import Database
+from store.models import (
+    FundYear,
+    LedgerEntry,
+    LineItem,
+    Need,
+    Organisation,
+    PolicyVersion,
+    Project,
+    ProjectNeed,
+)
+from workflow import audit, clock
+from workflow.engine import Actor, Context, Outcome, fire, org_chain, policy_of, resolve_post
+
+# ------------------------------------------------------------------------------------------ errors
+
+
+class ServiceError(Exception):
+    """A refused use case: carries the verdict and an HTTP-like status."""
+
+    def __init__(self, verdict: Verdict, status: int = 409) -> None:
+        super().__init__(verdict.message)
+        self.verdict = verdict
+        self.status = status
+
+
+def fire_event(db: Database, entity_type: str, entity_id: int, trigger: str, actor: Actor,
+               payload: dict[str, Any] | None = None, **kwargs: Any) -> Outcome:
+    """One event, one transaction: committed when the engine agrees, rolled back otherwise."""
+    with db.uow() as uow:
+        outcome = fire(uow.session, entity_type, entity_id, trigger, actor, payload, **kwargs)
+        if outcome.ok and not outcome.replayed:
+            uow.commit()
+        return outcome
+
+
+# ------------------------------------------------------------------------------------------ policy
+
+
+def current_policy(session: Session, city_id: int, day: dt.date) -> PolicyVersion:
+    row = session.execute(select(PolicyVersion).where(PolicyVersion.city_id == city_id,
+                                                      PolicyVersion.effective_from <= day)
+                          .order_by(PolicyVersion.effective_from.desc(), PolicyVersion.version.desc())
+                          .limit(1)).scalar_one_or_none()
+    if row is None:
+        raise ServiceError(refuse("policy.missing", "本市尚未发布生效的政策版本", "第五条"), 409)
+    return row
+
+
+def publish_policy(session: Session, city_id: int, policy: Policy, effective_from: dt.date, note: str,
+                   actor_label: str = "city_admin", actor_id: int | None = None) -> PolicyVersion:
+    policy.validate()
+    head = audit.chain(session, "policy", city_id)
+    version = int(session.execute(select(func.coalesce(func.max(PolicyVersion.version), 0))
+                                  .where(PolicyVersion.city_id == city_id)).scalar_one()) + 1
+    now = clock.now()
+    row = PolicyVersion(city_id=city_id, version=version, effective_from=effective_from, data=policy.to_dict(),
+                        note=note, created_at=now)
+    session.add(row)
+    session.flush()
+    audit.append(session, head, entity_type="policy", entity_id=city_id, event="publish_policy", at=now,
+                 actor_id=actor_id, actor_label=actor_label,
+                 payload={"version": version, "effective_from": effective_from.isoformat(), "data": row.data},
+                 reason=note)
+    return row
+
+
+# --------------------------------------------------------------------------------------- fund year
+
+
+def open_fund_year(session: Session, community_id: int, year: int, carry_in_fen: int = 0,
+                   actor_label: str = "system", actor_id: int | None = None) -> FundYear:
+    """Open a community's fund year with its allocation (Art. 5) and carry-in (Art. 13)."""
+    existing = session.execute(select(FundYear).where(FundYear.community_id == community_id,
+                                                      FundYear.year == year)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    city_id = org_chain(session, community_id)["city"]
+    pv = current_policy(session, city_id, dt.date(year, 1, 1) if dt.date(year, 1, 1) > clock.today() else clock.today())
+    policy = policy_of(session, pv.id)
+    now = clock.now()
+    fy = FundYear(community_id=community_id, year=year, state="open", version=0, audit_head="",
+                  policy_version_id=pv.id, allocation_fen=policy.allocation_fen, carry_in_fen=carry_in_fen,
+                  committed_fen=0, paid_fen=0, small_group_committed_fen=0)
+    session.add(fy)
+    session.flush()
+    session.add(LedgerEntry(fund_year_id=fy.id, kind="allocation", amount_fen=policy.allocation_fen,
+                            memo=f"{year} 年度市财政拨付", created_at=now))
+    if carry_in_fen:
+        session.add(LedgerEntry(fund_year_id=fy.id, kind="carry_in", amount_fen=carry_in_fen,
+                                memo=f"{year - 1} 年度结余转入", created_at=now))
+    audit.append(session, fy, entity_type="fund_year", entity_id=fy.id, event="open", at=now, actor_id=actor_id,
+                 actor_label=actor_label, to_state="open",
+                 payload={"year": year, "allocation": format_yuan(policy.allocation_fen),
+                          "carry_in": format_yuan(carry_in_fen), "policy_version": pv.version})
+    return fy
+
+
+def carry_over(ctx: Context) -> None:
+    """Close year Y: its balance is carried out, and carried into Y+1 (opened if needed)."""
+    fy: FundYear = ctx.row
+    balance = fy.allocation_fen + fy.carry_in_fen - fy.committed_fen - fy.paid_fen
+    fy.carry_out_fen = balance
+    ctx.session.add(LedgerEntry(fund_year_id=fy.id, kind="carry_out", amount_fen=balance,
+                                memo=f"{fy.year} 年度结余转下年", created_at=ctx.now))
+    nxt = ctx.session.execute(select(FundYear).where(FundYear.community_id == fy.community_id,
+                                                     FundYear.year == fy.year + 1)).scalar_one_or_none()
+    if nxt is None:
+        nxt = open_fund_year(ctx.session, fy.community_id, fy.year + 1, carry_in_fen=balance)
+    else:
+        nxt.carry_in_fen += balance
+        ctx.session.add(LedgerEntry(fund_year_id=nxt.id, kind="carry_in", amount_fen=balance,
+                                    memo=f"{fy.year} 年度结余转入", created_at=ctx.now))
+        audit.append(ctx.session, nxt, entity_type="fund_year", entity_id=nxt.id, event="carry_in", at=ctx.now,
+                     actor_label="system", from_state=nxt.state, to_state=nxt.state,
+                     payload={"from_year": fy.year, "amount": format_yuan(balance)})
+    ctx.produced.update(carry_out=format_yuan(balance), next_fund_year_id=nxt.id)
+
+
+# -------------------------------------------------------------------------------------------- needs
+
+
+def record_need(session: Session, actor: Actor, community_id: int, title: str, description: str = "",
+                channel: str = "visit", residents_count: int = 1) -> Need:
+    _require_post(session, actor, community_id, ("community_secretary", "community_staff"), "record_need", "第九条")
+    now = clock.now()
+    need = Need(community_id=community_id, title=title.strip(), description=description.strip(), channel=channel,
+                residents_count=residents_count, recorded_by=actor.person_id, created_at=now)
+    session.add(need)
+    session.flush()
+    audit.record(session, "need", need.id, event="record_need", at=now, actor_id=actor.person_id,
+                 actor_label=actor.label, payload={"title": need.title, "channel": channel})
+    return need
+
+
+def _require_post(session: Session, actor: Actor, community_id: int, roles: tuple[str, ...], what: str,
+                  article: str) -> tuple[Any, str]:
+    post, role = resolve_post(session, actor, list(roles), org_chain(session, community_id), clock.today())
+    if not role or role in ("public", "system"):
+        raise ServiceError(refuse("auth.no_post", "您当日没有在该社区执行此操作的岗位", article), 403)
+    return post, role
+
+
+# ------------------------------------------------------------------------------------------ projects
+
+
+@dataclass
+class LineItemIn:
+    description: str
+    quantity: int
+    unit_price: str
+    catalog_item: str = ""
+
+
+@dataclass
+class ProposalIn:
+    community_id: int
+    year: int
+    title: str
+    description: str
+    category: str
+    amount: str
+    beneficiaries_count: int
+    beneficiaries_desc: str = ""
+    contractor_name: str = ""
+    contractor_kind: str = "organisation"
+    is_aid: bool = False
+    small_group_marked: bool = False
+    planned_start: dt.date | None = None
+    planned_end: dt.date | None = None
+    category_justification: str = ""
+    forbidden_use_declaration: dict[str, bool] = field(default_factory=dict)
+    keyword_flags_answer: str = ""
+    need_ids: list[int] = field(default_factory=list)
+    line_items: list[LineItemIn] = field(default_factory=list)
+
+
+def propose_project(session: Session, actor: Actor, p: ProposalIn) -> tuple[Project, list[Verdict]]:
+    """Create a project in ``draft`` (Art. 9): one project, one matter, linked to the needs it answers.
+
+    Returns the project and any warnings (flagged line items, the small-group cap).
+    """
+    post, role = _require_post(session, actor, p.community_id, ("community_secretary", "community_staff"),
+                               "propose", "第九条")
+    fy = session.execute(select(FundYear).where(FundYear.community_id == p.community_id, FundYear.year == p.year)
+                         ).scalar_one_or_none()
+    if fy is None or fy.state != "open":
+        raise ServiceError(refuse("year.not_open", f"{p.year} 年度经费未开放,不能提议项目", "第五条"), 409)
+    for nid in p.need_ids:
+        need = session.get(Need, nid)
+        if need is None or need.community_id != p.community_id:
+            raise ServiceError(refuse("proposal.need_invalid", f"需求 #{nid} 不属于本社区", "第九条"), 422)
+    policy = policy_of(session, fy.policy_version_id)
+    now = clock.now()
+    amount = parse_yuan(p.amount)
+    items = []
+    for li in p.line_items:
+        unit = parse_yuan(li.unit_price)
+        items.append(LineItem(description=li.description.strip(), quantity=li.quantity, unit_price_fen=unit,
+                              amount_fen=unit * li.quantity, catalog_item=li.catalog_item.strip(),
+                              flagged_keywords=r_project.screen_line_item(li.description, policy.forbidden_keywords)))
+    proposal = r_project.Proposal(
+        title=p.title.strip(), description=p.description.strip(), category=p.category,
+        justification=p.category_justification, amount_fen=amount, beneficiaries_count=p.beneficiaries_count,
+        beneficiaries_desc=p.beneficiaries_desc, contractor_name=p.contractor_name, contractor_kind=p.contractor_kind,
+        is_aid=p.is_aid, planned_start=p.planned_start, planned_end=p.planned_end,
+        line_items=tuple(r_project.LineItemData(description=i.description, quantity=i.quantity,
+                                                unit_price_fen=i.unit_price_fen, amount_fen=i.amount_fen,
+                                                catalog_item=i.catalog_item) for i in items),
+        need_ids=tuple(p.need_ids))
+    verdict = r_project.check_proposal(proposal)
+    if not verdict.ok:
+        raise ServiceError(verdict, 422)
+    small = r_project.is_small_group(p.beneficiaries_count, policy.small_group_threshold, p.small_group_marked)
+    seq = int(session.execute(select(func.count()).select_from(Project)
+                              .where(Project.fund_year_id == fy.id)).scalar_one()) + 1
+    community_code = session.execute(select(Organisation.code).where(Organisation.id == p.community_id)).scalar_one()
+    project = Project(code=f"{community_code}-{p.year}-{seq:03d}", community_id=p.community_id, fund_year_id=fy.id,
+                      policy_version_id=fy.policy_version_id, state="draft", version=0, audit_head="",
+                      proposer_id=actor.person_id, title=proposal.title, description=proposal.description,
+                      category=p.category, category_justification=p.category_justification.strip(),
+                      amount_fen=amount, beneficiaries_count=p.beneficiaries_count,
+                      beneficiaries_desc=p.beneficiaries_desc.strip(), small_group_marked=p.small_group_marked,
+                      is_small_group=small, contractor_name=p.contractor_name.strip(),
+                      contractor_kind=p.contractor_kind, is_aid=p.is_aid, planned_start=p.planned_start,
+                      planned_end=p.planned_end, forbidden_use_declaration=dict(p.forbidden_use_declaration),
+                      keyword_flags_answer=p.keyword_flags_answer.strip(), created_at=now)
+    session.add(project)
+    try:
+        session.flush()
+    except Exception:  # a concurrent proposal took the same code: the caller retries the whole action
+        raise
+    for item in items:
+        item.project_id = project.id
+        session.add(item)
+    for nid in dict.fromkeys(p.need_ids):
+        session.add(ProjectNeed(project_id=project.id, need_id=nid))
+    warnings: list[Verdict] = []
+    flagged = [(i.description, i.flagged_keywords) for i in items if i.flagged_keywords]
+    if flagged:
+        v = r_project.check_flags_answered(flagged, p.keyword_flags_answer)
+        if not v.ok:
+            warnings.append(Verdict(ok=True, code=v.code, message=v.message, article=v.article, warning=True))
+    if small:
+        from rules.cap import FundFigures, check_small_group_cap
+
+        v = check_small_group_cap(FundFigures(fy.allocation_fen, fy.carry_in_fen, fy.committed_fen, fy.paid_fen,
+                                              fy.small_group_committed_fen), policy, amount, "proposal")
+        if v.warning:
+            warnings.append(v)
+    audit.append(session, project, entity_type="project", entity_id=project.id, event="create", at=now,
+                 actor_id=actor.person_id, actor_label=actor.label, post_id=post.id if post else None, role=role,
+                 to_state="draft",
+                 payload={"code": project.code, "title": project.title, "amount": format_yuan(amount),
+                          "small_group": small, "warnings": [w.as_dict() for w in warnings]})
+    session.flush()
+    return project, warnings
