@@ -125,6 +125,151 @@ def calendar_workday_after(date: dt.date, n: int) -> None:
     click.echo(f"{result.date.isoformat()}{suffix}")
 
 
+# --------------------------------------------------------------------------------------- policy
+
+
+@main.group()
+def policy() -> None:
+    """政策版本(细则中各地自定的"xx"数值)。"""
+
+
+@policy.command("show")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def policy_show(as_json: bool) -> None:
+    """列出全部政策版本及其生效日期。"""
+    from sqlalchemy import select
+
+    from store.bootstrap import prepare
+    from store.models import Organisation, PolicyVersion
+
+    database = _db()
+    prepare(database)
+    with database.uow(write=False) as uow:
+        rows = uow.session.execute(select(PolicyVersion, Organisation.code)
+                                   .join(Organisation, Organisation.id == PolicyVersion.city_id)
+                                   .order_by(PolicyVersion.city_id, PolicyVersion.version)).all()
+    out = [{"city": code, "version": pv.version, "effective_from": pv.effective_from.isoformat(), "note": pv.note,
+            "data": pv.data} for pv, code in rows]
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    if not out:
+        click.echo("尚无政策版本")
+    for row in out:
+        click.echo(f"{row['city']} 第 {row['version']} 版,{row['effective_from']} 起生效: {row['note']}")
+
+
+@policy.command("publish")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--city", "city_code", required=True, help="市的组织代码,如 C01")
+@click.option("--effective-from", "effective", required=True, help="生效日期 YYYY-MM-DD")
+@click.option("--note", default="", help="说明")
+def policy_publish(file: str, city_code: str, effective: str, note: str) -> None:
+    """发布新的政策版本(JSON 文件,键同 `fundflow policy show --json` 的 data;缺省键取细则默认值)。
+
+    已提议的项目继续适用其提议时的政策版本。"""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from rules.policy import Policy
+    from store.bootstrap import prepare
+    from store.models import Organisation
+    from workflow.services import publish_policy
+
+    try:
+        data = json.loads(Path(file).read_text(encoding="utf-8"))
+        new_policy = Policy.from_dict(data)
+        day = dt.date.fromisoformat(effective)
+    except (ValueError, TypeError) as exc:
+        click.echo(f"政策文件或日期不正确: {exc}", err=True)
+        sys.exit(2)
+    database = _db()
+    prepare(database)
+    with database.uow() as uow:
+        city_id = uow.session.execute(select(Organisation.id).where(Organisation.code == city_code,
+                                                                    Organisation.level == "city")).scalar_one_or_none()
+        if city_id is None:
+            click.echo(f"没有代码为 {city_code} 的市", err=True)
+            sys.exit(2)
+        row = publish_policy(uow.session, city_id, new_policy, day, note or file)
+        uow.commit()
+    click.echo(f"已发布 {city_code} 第 {row.version} 版政策,{day.isoformat()} 起生效")
+
+
+# --------------------------------------------------------------------------------------- ledger
+
+
+@main.group()
+def ledger() -> None:
+    """党组织服务群众专项经费科目账。"""
+
+
+@ledger.command("reconcile")
+@click.option("--year", type=int, default=None, help="只核对该年度")
+def ledger_reconcile(year: int | None) -> None:
+    """由分录与项目状态重新计算每个经费年度;有差异时逐条列出并以非零状态退出。"""
+    from workflow.ledger import reconcile
+
+    database = _db()
+    with database.uow(write=False) as uow:
+        checked, diffs = reconcile(uow.session, year)
+    for d in diffs:
+        click.echo(f"差异: {d}", err=True)
+    if diffs:
+        click.echo(f"核对 {checked} 个经费年度,发现 {len(diffs)} 处差异", err=True)
+        sys.exit(1)
+    click.echo(f"核对 {checked} 个经费年度,账实相符")
+
+
+# ---------------------------------------------------------------------------------------- rules
+
+
+@main.command("rules")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def rules_cmd(as_json: bool) -> None:
+    """列出全部规则:代码、条款、检查内容、提示信息。"""
+    from rules.catalog import RULES
+
+    rows = [{"code": r.code, "article": r.article, "checks": r.checks, "message": r.message} for r in RULES]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['code']:<40} {r['article']:<14} {r['checks']}")
+
+
+# ---------------------------------------------------------------------------------------- sweep
+
+
+@main.command("sweep")
+@click.option("--now", "now_text", default=None, help="以该时刻(ISO 8601,无时区按北京时间)执行一次扫描")
+def sweep_cmd(now_text: str | None) -> None:
+    """执行一次期限扫描:到期的公示期、审批期限等逐一触发(已触发的不会重复)。"""
+    from store.bootstrap import prepare
+    from workflow import clock
+    from workflow.sweep import sweep
+
+    now = None
+    if now_text:
+        try:
+            now = dt.datetime.fromisoformat(now_text)
+        except ValueError:
+            click.echo(f"时间格式不正确: {now_text}(例如 2026-10-12T09:00)", err=True)
+            sys.exit(2)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=clock.SHANGHAI)
+    database = _db()
+    prepare(database)
+    if now is not None:
+        with clock.frozen(now):
+            result = sweep(database, now)
+    else:
+        result = sweep(database)
+    click.echo(f"扫描完成: 触发 {result.fired} 个期限事件,逾期提醒 {result.escalated} 个,"
+               f"条件未满足待重试 {result.refused} 个")
+
+
 # ---------------------------------------------------------------------------------------- audit
 
 
@@ -151,9 +296,125 @@ def audit_verify() -> None:
 # ---------------------------------------------------------------------------------------- demo
 # (demo command is defined below this line)
 
+_ROLE_ZH = {
+    "community_secretary": "社区党委书记", "community_staff": "社区党委委员/社区工作者",
+    "supervisor": "社区议事监督委员会成员", "working_member": "社区党工委委员",
+    "working_secretary": "社区党工委书记", "construction_director": "社区建设管理委员会主任",
+    "finance_officer": "党工委财务管理人员", "city_admin": "市委组织部/财政",
+}
+
+
+def _demo_summary(database):  # type: ignore[no-untyped-def]
+    """(communities, projects by state) as they are in the database now."""
+    from sqlalchemy import func, select
+
+    from store.models import Organisation, Project
+
+    with database.uow(write=False) as uow:
+        s = uow.session
+        communities = s.scalar(select(func.count()).select_from(Organisation)
+                               .where(Organisation.level == "community")) or 0
+        by_state = dict(s.execute(select(Project.state, func.count()).group_by(Project.state)).tuples().all())
+    return communities, by_state
+
+
+def _print_accounts(database, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    from workflow.demo import demo_accounts
+
+    accounts = demo_accounts(database)
+    if as_json:
+        keys = ("username", "password", "role", "organisation", "name")
+        click.echo(json.dumps([{k: a[k] for k in keys if k in a} for a in accounts], ensure_ascii=False, indent=2))
+        return
+    if not accounts:
+        click.echo("数据库中没有账号。先运行 `fundflow demo` 载入演示城市。")
+        return
+    headers = ("用户名 username", "密码 password", "角色 role", "组织 organisation", "姓名 name")
+    rows = [(a["username"], a["password"], f"{a['role']} {_ROLE_ZH.get(a['role'], '')}".strip(),
+             a["organisation"], a.get("name", "")) for a in accounts]
+
+    def width(text: str) -> int:  # CJK characters take two columns in a terminal
+        import unicodedata
+
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    widths = [max(width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    for r in [headers, *rows]:
+        click.echo("  ".join(str(v) + " " * (widths[i] - width(str(v))) for i, v in enumerate(r)).rstrip())
+
+
+@main.command("demo")
+@click.option("--if-empty", is_flag=True, help="只在数据库中还没有任何组织时载入演示数据")
+@click.option("--accounts", is_flag=True, help="列出全部账号(用户名、密码、角色、组织),不载入数据")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出(账号列表或载入结果)")
+def demo(if_empty: bool, accounts: bool, as_json: bool) -> None:
+    """载入演示城市:1 个城市、1 个大社区、5 个社区、约 20 个处于各个状态的项目(全部由真实事件驱动)。
+
+    演示城市只能载入空数据库(DATABASE_URL,默认 ./var/fundflow.db;需要时自动创建并迁移)。
+    --accounts 列出账号;--json 以 JSON 输出账号或载入结果。
+    """
+    from sqlalchemy import func, select
+    from sqlalchemy.engine import make_url
+
+    from store.bootstrap import prepare
+    from store.models import Organisation
+    from workflow.definitions.project import LABELS
+
+    database = _db()
+    prepare(database)
+    if accounts:
+        _print_accounts(database, as_json)
+        return
+    with database.uow(write=False) as uow:
+        organisations = uow.session.scalar(select(func.count()).select_from(Organisation)) or 0
+    loaded = False
+    if organisations and not if_empty:
+        click.echo("数据库中已有组织数据,演示城市只能载入空数据库。"
+                   "请使用 --if-empty,或以 DATABASE_URL 指定另一个数据库。", err=True)
+        sys.exit(1)
+    if not organisations:
+        from workflow.demo import build_demo
+
+        click.echo("正在载入演示城市(按真实流程逐个触发事件,约需数秒)……", err=as_json)
+        build_demo(database)
+        loaded = True
+    communities, by_state = _demo_summary(database)
+    url = make_url(database.url).render_as_string(hide_password=True)
+    if as_json:
+        click.echo(json.dumps({"loaded": loaded, "database": url, "communities": communities,
+                               "projects": sum(by_state.values()), "states": by_state}, ensure_ascii=False))
+        return
+    if not loaded:
+        click.echo(f"数据库已有数据({communities} 个社区,{sum(by_state.values())} 个项目),未重复载入演示城市。")
+        return
+    order = [k for k in LABELS if k in by_state] + sorted(k for k in by_state if k not in LABELS)
+    states = ",".join(f"{LABELS.get(k, k)} {by_state[k]}" for k in order)
+    click.echo(f"演示城市已载入: {communities} 个社区,{sum(by_state.values())} 个项目,"
+               f"分布于 {len(by_state)} 个状态({states})。")
+    click.echo(f"数据库: {url}")
+    click.echo("账号列表: fundflow demo --accounts")
+
 
 # --------------------------------------------------------------------------------------- serve
 # (serve command is defined below this line)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="监听端口")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="工作进程数(多进程请使用 PostgreSQL)")
+def serve(host: str, port: int, workers: int) -> None:
+    """迁移数据库后启动 Web 服务(http://HOST:PORT,健康检查 /healthz)。"""
+    import uvicorn
+
+    from store.bootstrap import prepare
+
+    database = _db()
+    prepare(database)
+    database.dispose()
+    click.echo(f"正在启动 fundflow 服务: http://{host}:{port}/  (健康检查 /healthz,Ctrl-C 停止)")
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers)
 
 
 if __name__ == "__main__":

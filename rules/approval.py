@@ -81,21 +81,26 @@ def changed_fields(before: Mapping[str, object], after: Mapping[str, object]) ->
     return {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
 
 
+_TEXT_FIELDS = ("title", "description", "contractor_name")
+_DATE_FIELDS = ("planned_start", "planned_end")
+
+
+def _int_at_least(value: object, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
 def _value_problem(field: str, value: object) -> str | None:
+    """What is wrong with a new value of a change, or None."""
     label = CHANGE_FIELDS[field]
-    if field == "amount_fen":
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            return f"{label}须为大于 0 的整数分"
-    elif field == "beneficiaries_count":
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            return f"{label}须至少为 1 人"
-    elif field == "contractor_kind":
-        if value not in _CONTRACTOR_KINDS:
-            return f"{label}须为单位(organisation)或个人(individual)"
-    elif field in ("planned_start", "planned_end"):
-        if value is not None and not isinstance(value, date):
-            return f"{label}须为日期"
-    elif not isinstance(value, str) or not value.strip():
+    if field == "amount_fen" and not _int_at_least(value, 1):
+        return f"{label}须为大于 0 的整数分"
+    if field == "beneficiaries_count" and not _int_at_least(value, 1):
+        return f"{label}须至少为 1 人"
+    if field == "contractor_kind" and value not in _CONTRACTOR_KINDS:
+        return f"{label}须为单位(organisation)或个人(individual)"
+    if field in _DATE_FIELDS and value is not None and not isinstance(value, date):
+        return f"{label}须为日期"
+    if field in _TEXT_FIELDS and (not isinstance(value, str) or not value.strip()):
         return f"{label}不能为空"
     return None
 

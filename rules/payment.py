@@ -76,10 +76,8 @@ def check_invoice_ready_for_payment(signatures: Sequence[SignatureData]) -> Verd
     roles = tuple(s.role for s in done)
     if roles != INVOICE_ORDER:
         missing = [ROLE_LABELS[r] for r in INVOICE_ORDER if r not in roles]
-        if missing:
-            detail = f"尚缺{'、'.join(missing)}的签字"
-        else:
-            detail = "签字顺序不符合" + " → ".join(ROLE_LABELS[r] for r in INVOICE_ORDER)
+        detail = (f"尚缺{'、'.join(missing)}的签字" if missing
+                  else "签字顺序不符合" + " → ".join(ROLE_LABELS[r] for r in INVOICE_ORDER))
         return refuse("payment.invoice_unsigned", f"发票签字确认未完成:{detail},不能付款。", ART_PAYMENT)
     if len({s.person_id for s in done}) != len(done):
         return refuse("payment.signature_same_person",

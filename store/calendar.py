@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from rules.calendar import Schedule, WorkCalendar, parse_schedule
 from store.models import CalendarDay, CalendarYear, Deadline, FundYear, Notice, Project
@@ -59,17 +60,25 @@ def chinesecalendar_rows(year: int) -> list[dict[str, Any]]:
     """Every day of ``year`` as calendar_days rows, from the chinesecalendar package."""
     import chinese_calendar as cc
 
+    # The package's own dicts, read directly (its per-day functions are ~10x slower):
+    # ``workdays`` = make-up working days, ``holidays`` = days off of a holiday break; both → name.
+    makeup_days: dict[dt.date, str] = cc.workdays
+    holiday_days: dict[dt.date, str] = cc.holidays
     rows: list[dict[str, Any]] = []
     day = dt.date(year, 1, 1)
     one = dt.timedelta(days=1)
     while day.year == year:
-        is_workday = bool(cc.is_workday(day))
         weekend = day.weekday() >= 5
-        _, english = cc.get_holiday_detail(day)
+        english = makeup_days.get(day)
+        if english is not None:
+            is_workday = True
+        else:
+            english = holiday_days.get(day)
+            is_workday = english is None and not weekend
         zh = HOLIDAY_NAMES_ZH.get(str(english), str(english)) if english else ""
         if is_workday:
             kind, name = ("makeup", f"{zh}调休" if zh else "调休") if weekend else ("workday", "")
-        elif day in cc.holidays or not weekend:
+        elif english is not None or not weekend:
             kind, name = "holiday", zh or "节假日"
         else:
             kind, name = "weekend", ""
@@ -215,7 +224,7 @@ def recompute_provisional_deadlines(session: Session, now: dt.datetime,
 
 
 def _recompute(session: Session, now: dt.datetime, calendar: WorkCalendar, touching_year: int | None = None) -> int:
-    cond = Deadline.provisional.is_(True)
+    cond: ColumnElement[bool] = Deadline.provisional.is_(True)
     if touching_year is not None:
         # A corrected year: also open deadlines whose window (start_date, due] overlaps it.
         y_end = clock.end_of_local_day(dt.date(touching_year - 1, 12, 31))
@@ -230,21 +239,13 @@ def _recompute(session: Session, now: dt.datetime, calendar: WorkCalendar, touch
     pg = _is_postgres(session)
     changed = 0
     for (etype, eid), ids in by_owner.items():
-        owner_cls: type[Project] | type[FundYear]
-        if etype == "project":
-            owner_cls = Project
-        elif etype == "fund_year":
-            owner_cls = FundYear
-        else:
-            continue
-        owner_stmt = select(owner_cls).where(owner_cls.id == eid)
-        dl_stmt = select(Deadline).where(Deadline.id.in_(ids), Deadline.status == "open").order_by(Deadline.id)
-        if pg:
-            owner_stmt = owner_stmt.with_for_update()
-            dl_stmt = dl_stmt.with_for_update()
-        owner = session.execute(owner_stmt).scalar_one_or_none()
+        owner = _lock_owner(session, etype, eid, pg)
         if owner is None:
             continue
+        dl_stmt = (select(Deadline).where(Deadline.id.in_(ids), Deadline.status == "open").order_by(Deadline.id)
+                   .execution_options(populate_existing=True))
+        if pg:
+            dl_stmt = dl_stmt.with_for_update()
         for deadline in session.execute(dl_stmt).scalars():
             new_due, provisional = compute_due(calendar, deadline.start_date, deadline.workdays)
             old_due = deadline.due_at
@@ -266,3 +267,14 @@ def _recompute(session: Session, now: dt.datetime, calendar: WorkCalendar, touch
             changed += 1
     session.flush()
     return changed
+
+
+def _lock_owner(session: Session, etype: str, eid: int, pg: bool) -> Project | FundYear | None:
+    """The deadline's project or fund year, locked (FOR UPDATE on PostgreSQL) for its audit chain."""
+    if etype == "project":
+        pstmt = select(Project).where(Project.id == eid).execution_options(populate_existing=True)
+        return session.execute(pstmt.with_for_update() if pg else pstmt).scalar_one_or_none()
+    if etype == "fund_year":
+        fstmt = select(FundYear).where(FundYear.id == eid).execution_options(populate_existing=True)
+        return session.execute(fstmt.with_for_update() if pg else fstmt).scalar_one_or_none()
+    return None

@@ -97,10 +97,9 @@ class UnitOfWork:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        # close() rolls back whatever was not committed, and (unlike rollback()) leaves the objects
+        # already loaded readable after the unit of work ends
+        self.session.close()
 
 
 class Database:

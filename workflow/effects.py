@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from rules import project as r_project
 from rules.money import format_yuan, parse_yuan
@@ -60,9 +61,14 @@ def archive(session: Any, content: bytes, content_type: str, filename: str, now:
     """Store a document once by its sha256 and link it to an entity; returns the hash."""
     digest = hashlib.sha256(content).hexdigest()
     if session.get(Document, digest) is None:
-        session.add(Document(sha256=digest, content_type=content_type, filename=filename, size=len(content),
-                             content=content, created_at=now))
-        session.flush()
+        # Two transactions may archive the same content at once (e.g. identical minutes): the loser's
+        # insert fails on the primary key inside a savepoint, and the document is there all the same.
+        try:
+            with session.begin_nested():
+                session.add(Document(sha256=digest, content_type=content_type, filename=filename,
+                                     size=len(content), content=content, created_at=now))
+        except IntegrityError:
+            pass
     if entity_type:
         session.add(DocumentLink(document_sha256=digest, entity_type=entity_type, entity_id=entity_id, role=role,
                                  created_at=now))

@@ -176,7 +176,7 @@ class Context:
         """The fund year, locked: every change to committed money serialises on it."""
         if self.entity_type == "fund_year":
             return self.row  # type: ignore[no-any-return]
-        stmt = select(FundYear).where(FundYear.id == self.row.fund_year_id)
+        stmt = select(FundYear).where(FundYear.id == self.row.fund_year_id).execution_options(populate_existing=True)
         if self.session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         return self.session.execute(stmt).scalar_one()
@@ -258,7 +258,7 @@ MODELS: dict[str, type[Project] | type[FundYear]] = {"project": Project, "fund_y
 
 def lock_row(session: Session, entity_type: str, entity_id: int) -> Any:
     model = MODELS[entity_type]
-    stmt = select(model).where(model.id == entity_id)
+    stmt = select(model).where(model.id == entity_id).execution_options(populate_existing=True)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return session.execute(stmt).scalar_one_or_none()

@@ -25,11 +25,12 @@ CAP = "第七条第(二)项"
 FIG = FundFigures(allocation_fen=20_000_000, carry_in_fen=5_000_000, committed_fen=6_000_000, paid_fen=4_000_000,
                   small_group_committed_fen=4_000_000)
 
-REFUSALS: list[Case] = [
-    Case(f"cap-{stage}", lambda stage=stage: check_small_group_cap(FIG, POLICY, 1_000_001, stage),  # type: ignore[misc]
-         "cap.small_group", CAP)
-    for stage in ("approval", "change", "payment")
-] + [
+
+def _over_cap_at(stage: str) -> Case:
+    return Case(f"cap-{stage}", lambda: check_small_group_cap(FIG, POLICY, 1_000_001, stage), "cap.small_group", CAP)
+
+
+REFUSALS: list[Case] = [_over_cap_at(stage) for stage in ("approval", "change", "payment")] + [
     Case("cap-payment-already-over", lambda: check_small_group_cap(
         FundFigures(20_000_000, 0, 0, 0, 4_000_001), POLICY, 0, "payment"), "cap.small_group", CAP),
     Case("budget", lambda: check_budget(FIG, 15_000_001), "budget.exceeded", "第五条、第十三条"),

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import date
+from typing import cast
 
 import pytest
 
@@ -20,7 +22,7 @@ from rules.project import (
     is_small_group,
     screen_line_item,
 )
-from tests.rules.helpers import Case, assert_ok, assert_refused, run_case
+from tests.rules.helpers import Case, assert_ok, run_case
 
 ALL_NO = {key: False for key in FORBIDDEN_USES}
 
@@ -58,7 +60,7 @@ REFUSALS: list[Case] = [
     Case("forbidden-missing", lambda: check_forbidden_declaration({k: False for k in list(FORBIDDEN_USES)[1:]}),
          "forbidden.undeclared", "第四条"),
     Case("forbidden-empty", lambda: check_forbidden_declaration({}), "forbidden.undeclared", "第四条"),
-    Case("forbidden-not-bool", lambda: check_forbidden_declaration({**ALL_NO, "office": 0}),  # type: ignore[dict-item]
+    Case("forbidden-not-bool", lambda: check_forbidden_declaration(cast(Mapping[str, bool], {**ALL_NO, "office": 0})),
          "forbidden.undeclared", "第四条"),
     Case("forbidden-true", lambda: check_forbidden_declaration({**ALL_NO, "worker_pay": True}),
          "forbidden.declared_use", "第四条"),

@@ -6,10 +6,12 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from rules.calendar import ScheduleError
@@ -43,24 +45,50 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:54
 SEEDED_DAYS = (dt.date(2027, 1, 1) - dt.date(2004, 1, 1)).days  # 8401
 
 
+def _pg(url: Any, **changes: str) -> str:
+    return str(url.set(**changes).render_as_string(hide_password=False))
+
+
+@pytest.fixture(scope="module")
+def _caldb_pg_url() -> Iterator[str]:
+    """A PostgreSQL database of this process's own on the TEST_DATABASE_URL server (so a schema reset
+    never disturbs another test run); falls back to TEST_DATABASE_URL itself if it cannot create one."""
+    import psycopg
+
+    base = make_url(PG_URL)
+    admin = _pg(base, drivername="postgresql")
+    name = f"fundflow_caltest_{os.getpid()}"
+    try:
+        psycopg.connect(admin, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error:
+        yield admin
+        return
+    yield _pg(base, drivername="postgresql", database=name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _reset_postgres(url: str) -> None:
     import psycopg
 
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {url}: {exc}")
-    with conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def caldb(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated (not yet seeded) database of each backend, empty for every test."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'calendar.db'}"
     else:
-        url = PG_URL
+        url = request.getfixturevalue("_caldb_pg_url")
         _reset_postgres(url)
     database = Database(url)
     database.upgrade()
@@ -273,7 +301,8 @@ def test_cache_sees_another_process_import(caldb: Database) -> None:
     prepare(caldb)
     with caldb.uow(write=False) as uow:
         before = load_calendar(uow.session)
-    assert not before.is_loaded(2027)
+    stale = store_calendar._cache
+    assert stale is not None and stale[1] is before and not before.is_loaded(2027)
     other = Database(caldb.url)  # another "process": its own engine; the module cache is not told
     try:
         with other.uow() as uow:
@@ -281,7 +310,7 @@ def test_cache_sees_another_process_import(caldb: Database) -> None:
             uow.commit()
     finally:
         other.dispose()
-    store_calendar._cache = (store_calendar._cache or (None, before))[0:1] + (before,)  # stale entry
+    store_calendar._cache = stale  # this process was never told (import_schedule ran "elsewhere")
     with caldb.uow(write=False) as uow:
         after = load_calendar(uow.session)
     assert after is not before and after.is_loaded(2027)

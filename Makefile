@@ -1,0 +1,95 @@
+# The few commands a person types. Quick start: `make run`, `make test` (see README.md).
+# Every target installs what it needs itself: the virtualenv, pinned Python packages, Debian packages.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY ?= python3
+VENV = .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.stamp-install
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages the tests use (Chinese font for PDFs, pdftoppm, headless browser for e2e tests).
+SYSDEPS = fonts-wqy-zenhei poppler-utils chromium
+# Upper bound of the whole pytest run, in seconds (CI allows 90 minutes for everything).
+TEST_TIMEOUT ?= 1500
+PYTEST_ARGS ?=
+
+.PHONY: help venv install sysdeps run test lint typecheck bench lock clean
+
+help:
+	@echo "make run        create/migrate the database, load the demo city if empty, serve on http://$(HOST):$(PORT)"
+	@echo "make test       the whole suite on SQLite and PostgreSQL (TEST_DATABASE_URL overrides the server)"
+	@echo "make install    create $(VENV) and install pinned dependencies (constraints.txt)"
+	@echo "make sysdeps    install the Debian packages the tests need (root or sudo only)"
+	@echo "make lint       ruff check"
+	@echo "make typecheck  mypy"
+	@echo "make bench      run every bench/*.py"
+	@echo "make lock       rewrite constraints.txt from $(VENV) after a dependency change"
+	@echo "make clean      remove $(VENV) and caches (keeps var/, the database)"
+
+venv install: $(STAMP)
+
+# Re-installs only when the project's dependencies or their pins change.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PY)"; $(PY) -m venv $(VENV); }
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# Installs only what is missing; never fails the build: without apt-get, root or passwordless sudo
+# it warns, and the tests that need a package skip or fail naming it.
+sysdeps:
+	@missing=""; \
+	if ! command -v dpkg >/dev/null 2>&1; then \
+		echo "warning: not a Debian system; make sure these are installed: $(SYSDEPS)" >&2; exit 0; fi; \
+	for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	[ -n "$$missing" ] || exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "warning: cannot install$$missing (need root or passwordless sudo); tests using them will skip or fail" >&2; exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "warning: apt-get not found; cannot install$$missing" >&2; exit 0; fi; \
+	echo "installing Debian packages:$$missing"; \
+	apt="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get -qq -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=300"; \
+	{ $$apt update && $$apt install -y --no-install-recommends $$missing >/dev/null; } \
+		|| echo "warning: apt-get could not install$$missing; tests using them will skip or fail" >&2
+
+run: install
+	$(BIN)/fundflow demo --if-empty
+	$(BIN)/fundflow demo --accounts
+	exec $(BIN)/fundflow serve --host $(HOST) --port $(PORT)
+
+test: install sysdeps
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null \
+		|| { command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] \
+		     && echo "starting PostgreSQL" && pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | tail -n 1) main start; } \
+		|| true
+	@timeout -k 30 $(TEST_TIMEOUT) $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc = 124 ]; then echo "error: the test run exceeded $(TEST_TIMEOUT) s and was stopped" >&2; fi; \
+	exit $$rc
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy rules workflow store api cli.py
+
+bench: install
+	@for f in bench/*.py; do \
+		[ -e "$$f" ] || { echo "no benchmarks in bench/"; break; }; \
+		echo "== $$f"; $(BIN)/python "$$f" || exit 1; \
+	done
+
+lock: install
+	@{ echo "# Pinned versions of every package fundflow installs (runtime + the 'dev' extra), for Python 3.11."; \
+	   echo "# Used as: pip install -c constraints.txt -e '.[dev]'   (make install does this)."; \
+	   echo "# Regenerate after changing dependencies in pyproject.toml: make lock"; \
+	   $(BIN)/python -m pip freeze --exclude-editable | grep -viE '^(pip|setuptools|wheel|fundflow)([=@ ]|$$)'; \
+	 } > constraints.txt.new && mv constraints.txt.new constraints.txt && touch $(STAMP)
+	@echo "constraints.txt: $$(grep -vc '^#' constraints.txt) packages pinned"
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

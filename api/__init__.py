@@ -1,0 +1,1 @@
+"""The web layer: FastAPI JSON routes, HTML pages, auth and error rendering — thin, over workflow services."""

@@ -1,0 +1,71 @@
+"""The FastAPI application: ``create_app()`` builds it, ``app`` is what ``uvicorn api.app:app`` serves.
+
+Importing this module touches no database: the :class:`~store.db.Database` is opened on first use
+(the lifespan's start or the first request, whichever comes first) and disposed at shutdown, so
+that several workers can import the app before the database is reachable. Migrations are applied
+by ``fundflow serve`` / ``fundflow db upgrade``, not here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from store.db import Database
+
+TITLE = "fundflow 社区党组织服务群众专项经费"
+
+
+def get_database(app: FastAPI) -> Database:
+    """The app's database, opened on first use (``DATABASE_URL``, default ``./var/fundflow.db``)."""
+    database: Database | None = getattr(app.state, "database", None)
+    if database is None:
+        with app.state.database_lock:
+            database = getattr(app.state, "database", None)
+            if database is None:
+                database = Database()
+                app.state.database = database
+    return database
+
+
+def create_app(database: Database | None = None) -> FastAPI:
+    """A new application; pass ``database`` to serve a given one (tests), else it is opened lazily."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        opened: Database | None = getattr(app.state, "database", None)
+        if opened is not None and database is None:
+            opened.dispose()
+            app.state.database = None
+
+    app = FastAPI(title=TITLE, lifespan=lifespan)
+    app.state.database = database
+    app.state.database_lock = threading.Lock()
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz(request: Request) -> JSONResponse:
+        """活性检查: 数据库可连接(``SELECT 1``)时返回 200,否则 503。"""
+        db = get_database(request.app)
+        body: dict[str, Any] = {
+            "database": "postgresql" if db.is_postgres else "sqlite",
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure means the database is unusable
+            body.update(status="error", error=type(exc).__name__)
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ok", **body})
+
+    return app
+
+
+app = create_app()

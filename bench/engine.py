@@ -1,0 +1,452 @@
+"""Engine throughput against the database's own floor, on SQLite and PostgreSQL, in one run.
+
+    .venv/bin/python bench/engine.py [--seconds N] [--backends sqlite,postgresql] [--clients 1,8]
+    .venv/bin/python bench/engine.py --profile [--backends postgresql]   # cProfile of one client
+
+For each backend the benchmark makes a fresh database (SQLite: a file in a temporary directory;
+PostgreSQL: the database ``fundflow_bench`` on the server of ``BENCH_PG_URL``, default
+``postgresql://postgres@127.0.0.1:5432/postgres``, dropped at the end), migrates and seeds it as
+every entry point does (``store.bootstrap.prepare``), builds a city with one community per client and
+a few draft projects per client, all through the real services.
+
+It then measures, with 1 and with 8 concurrent clients (separate OS processes, ``spawn``), each
+working only on its own projects (and its own raw row), for a fixed window after a warm-up:
+
+* **engine**: ``workflow.services.fire_event`` — one unit of work per event, as the API runs it — on
+  the pair ``submit_preliminary`` (draft → preliminary_review; community secretary; guards
+  no_open_concern, proposal_valid, forbidden_use_declared, keyword_flags_answered,
+  small_group_cap_warning) and ``return_for_revision`` (preliminary_review → draft; working-committee
+  member; guard reason_given, with a reason). Each is a real state change: row lock, post check,
+  guards, state, audit event with its hash chain, version bump, commit.
+* **raw**: ``UPDATE bench_raw SET n = n + 1 WHERE id = :own_row`` then ``COMMIT`` on one held
+  SQLAlchemy Core connection of the same engine configuration (``store.db.make_engine``: psycopg 3 on
+  PostgreSQL; pysqlite with WAL, synchronous=NORMAL and ``BEGIN IMMEDIATE`` on SQLite) — the cheapest
+  durable write transaction the same driver and settings can do.
+
+Server settings are left as they are (PostgreSQL ``synchronous_commit`` on): both columns pay them.
+Rates are committed transactions completed inside the window divided by the window's length;
+latencies are per transaction (p50/p99 over every client). At the end the audit chains are verified.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_BENCH_DB = "fundflow_bench"
+REASON = "预算说明不够详细,请补充材料后重新提交"
+EVENTS = "submit_preliminary (draft→preliminary_review) ⇄ return_for_revision (preliminary_review→draft)"
+TARGET_RATIO = 0.5
+TARGET_RATE = 1000.0
+
+
+# ------------------------------------------------------------------------------------------ databases
+
+
+def _pg_admin() -> Any:
+    import psycopg
+
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+
+
+def fresh_database(backend: str, tmp: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'bench.db'}"
+    from sqlalchemy.engine import make_url
+
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
+    return str(make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=PG_BENCH_DB)
+               .render_as_string(hide_password=False))
+
+
+def drop_database(backend: str) -> None:
+    if backend == "postgresql":
+        with _pg_admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+
+
+@dataclass
+class Fixture:
+    url: str
+    clients: list[dict[str, Any]]
+    """Per client: project ids, and the person ids/labels of its secretary and working member."""
+    server: dict[str, str] = field(default_factory=dict)
+
+
+def build(backend: str, url: str, max_clients: int, projects_per_client: int) -> Fixture:
+    """Migrate, seed, build the city and the projects (all through the services), add ``bench_raw``."""
+    from sqlalchemy import text
+
+    from store.bootstrap import prepare
+    from store.db import Database
+    from workflow.demo import Driver, create_city, open_years
+
+    db = Database(url)
+    try:
+        prepare(db)
+        city = create_city(db, communities=max_clients, password=None)
+        open_years(db, city, [2026])
+        driver = Driver(db, city)
+        clients = []
+        wm = city.area_people["working_member1"]
+        for i in range(max_clients):
+            pids = [driver.propose(community=i, title=f"老旧小区路灯维修{j + 1}号楼") for j in range(projects_per_client)]
+            sec = city.communities[i].people["secretary"]
+            clients.append({"index": i, "projects": pids, "secretary": (sec.person_id, sec.label),
+                            "member": (wm.person_id, wm.label)})
+        with db.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"))
+            for i in range(max_clients):
+                conn.execute(text("INSERT INTO bench_raw (id, n) VALUES (:id, 0)"), {"id": i + 1})
+        server: dict[str, str] = {}
+        with db.engine.connect() as conn:
+            if db.is_postgres:
+                for name in ("server_version", "synchronous_commit", "fsync", "wal_sync_method", "shared_buffers"):
+                    server[name] = str(conn.exec_driver_sql(f"SHOW {name}").scalar())
+            else:
+                server["sqlite_version"] = str(conn.exec_driver_sql("SELECT sqlite_version()").scalar())
+                server["journal_mode"] = str(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
+                server["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
+                    conn.exec_driver_sql("PRAGMA synchronous").scalar(), "?")
+        return Fixture(url=url, clients=clients, server=server)
+    finally:
+        db.dispose()
+
+
+# --------------------------------------------------------------------------------------------- client
+
+
+class EngineClient:
+    """Alternates the two events over this client's own projects, one unit of work each."""
+
+    def __init__(self, url: str, spec: dict[str, Any]) -> None:
+        from store.db import Database
+        from workflow.engine import Actor
+
+        self.db = Database(url)
+        self.secretary = Actor(*spec["secretary"])
+        self.member = Actor(*spec["member"])
+        self.projects = list(spec["projects"])
+        self.state = {pid: "draft" for pid in self.projects}
+        self.i = 0
+
+    def __call__(self) -> None:
+        from workflow.services import fire_event
+
+        pid = self.projects[self.i % len(self.projects)]
+        self.i += 1
+        if self.state[pid] == "draft":
+            out = fire_event(self.db, "project", pid, "submit_preliminary", self.secretary)
+        else:
+            out = fire_event(self.db, "project", pid, "return_for_revision", self.member, reason=REASON)
+        if not out.ok:
+            raise RuntimeError(f"project {pid}: {out.status} {out.verdict.code} {out.verdict.message}")
+        self.state[pid] = out.to_state
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+class RawClient:
+    """``UPDATE bench_raw SET n = n + 1 WHERE id = :own_row; COMMIT`` on one held Core connection."""
+
+    def __init__(self, url: str, spec: dict[str, Any]) -> None:
+        from sqlalchemy import text
+
+        from store.db import make_engine
+
+        self.engine = make_engine(url)
+        # same BEGIN as a write unit of work (BEGIN IMMEDIATE on SQLite; a plain BEGIN on PostgreSQL)
+        self.conn = self.engine.connect().execution_options(fundflow_write=True)
+        self.stmt = text("UPDATE bench_raw SET n = n + 1 WHERE id = :id")
+        self.params = {"id": spec["index"] + 1}
+
+    def __call__(self) -> None:
+        self.conn.execute(self.stmt, self.params)
+        self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+        self.engine.dispose()
+
+
+def run_window(op: Any, go: float, warmup: float, seconds: float) -> tuple[int, list[float]]:
+    """Run ``op`` from ``go`` until the window ends; count and time the ones completed inside it."""
+    start, end = go + warmup, go + warmup + seconds
+    while time.time() < go:
+        time.sleep(0.001)
+    count, lat = 0, []
+    while True:
+        t0 = time.perf_counter()
+        op()
+        t1 = time.perf_counter()
+        now = time.time()
+        if now >= end:
+            break
+        if now >= start and now - (t1 - t0) >= start:
+            count += 1
+            lat.append(t1 - t0)
+    return count, lat
+
+
+def worker(url: str, spec: dict[str, Any], commands: Any, results: Any) -> None:
+    ops: dict[str, Any] = {}
+    try:
+        ops = {"engine": EngineClient(url, spec), "raw": RawClient(url, spec)}
+        results.put(("ready", spec["index"], None))
+        while True:
+            cmd = commands.get()
+            if cmd is None:
+                break
+            kind, go, warmup, seconds = cmd
+            count, lat = run_window(ops[kind], go, warmup, seconds)
+            results.put(("done", spec["index"], (count, lat)))
+    except BaseException as exc:  # noqa: BLE001 - reported by the parent
+        import traceback
+
+        results.put(("error", spec["index"], f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+    finally:
+        for op in ops.values():
+            op.close()
+
+
+# ---------------------------------------------------------------------------------------------- runs
+
+
+@dataclass
+class Row:
+    backend: str
+    clients: int
+    engine: float
+    raw: float
+    engine_lat: list[float]
+    raw_lat: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return self.engine / self.raw if self.raw else 0.0
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list[Row], dict[str, str], int]:
+    counts = sorted({int(c) for c in args.clients.split(",")})
+    max_clients = max(counts)
+    url = fresh_database(backend, tmp)
+    try:
+        t = time.time()
+        fx = build(backend, url, max_clients, args.projects)
+        print(f"  [{backend}] database built in {time.time() - t:.1f}s: {max_clients} communities, "
+              f"{max_clients * args.projects} draft projects", flush=True)
+        ctx = mp.get_context("spawn")
+        results = ctx.Queue()
+        queues = [ctx.Queue() for _ in range(max_clients)]
+        procs = [ctx.Process(target=worker, args=(fx.url, fx.clients[i], queues[i], results), daemon=True)
+                 for i in range(max_clients)]
+        for p in procs:
+            p.start()
+        try:
+            for _ in procs:
+                _expect(results, "ready", 120)
+            rows = []
+            for n in counts:
+                rates: dict[str, tuple[float, list[float]]] = {}
+                for kind in ("engine", "raw"):
+                    go = time.time() + 0.3
+                    for q in queues[:n]:
+                        q.put((kind, go, args.warmup, args.seconds))
+                    total, lat = 0, []
+                    for _ in range(n):
+                        c, lt = _expect(results, "done", args.warmup + args.seconds + 120)
+                        total += c
+                        lat.extend(lt)
+                    rates[kind] = (total / args.seconds, lat)
+                    print(f"  [{backend}] {n} client(s) {kind:6s}: {total / args.seconds:8.0f} tx/s", flush=True)
+                rows.append(Row(backend, n, rates["engine"][0], rates["raw"][0], rates["engine"][1], rates["raw"][1]))
+        finally:
+            for q in queues:
+                q.put(None)
+            for p in procs:
+                p.join(30)
+                if p.is_alive():
+                    p.kill()
+        events = verify_audit(fx.url)
+        return rows, fx.server, events
+    finally:
+        drop_database(backend)
+
+
+def _expect(results: Any, what: str, timeout: float) -> Any:
+    kind, index, payload = results.get(timeout=timeout)
+    if kind == "error":
+        raise SystemExit(f"client {index} failed: {payload}")
+    assert kind == what, (kind, what)
+    return payload
+
+
+def verify_audit(url: str) -> int:
+    from store.db import Database
+    from workflow.audit import verify
+
+    db = Database(url)
+    try:
+        with db.uow(write=False) as uow:
+            result = verify(uow.session)
+    finally:
+        db.dispose()
+    if not result.ok:
+        raise SystemExit(f"audit chain broken after the run: {result.broken}")
+    return result.checked
+
+
+# ------------------------------------------------------------------------------------------- profile
+
+
+def profile(backend: str, args: argparse.Namespace, tmp: Path) -> None:
+    """One client in this process under cProfile for ``--seconds``; prints the top functions."""
+    import cProfile
+    import pstats
+
+    url = fresh_database(backend, tmp)
+    try:
+        fx = build(backend, url, 1, args.projects)
+        client = EngineClient(fx.url, fx.clients[0])
+        run_window(client, time.time(), 0, args.warmup)  # warm caches outside the profile
+        prof = cProfile.Profile()
+        prof.enable()
+        count, _ = run_window(client, time.time(), 0, args.seconds)
+        prof.disable()
+        client.close()
+        print(f"\n[{backend}] cProfile, 1 client, {count} transitions in {args.seconds:.0f}s "
+              f"(profiling overhead included):")
+        stats = pstats.Stats(prof).strip_dirs()
+        stats.sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats("tottime").print_stats(args.top)
+    finally:
+        drop_database(backend)
+
+
+# -------------------------------------------------------------------------------------------- report
+
+
+def machine() -> list[str]:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    import psycopg
+    import sqlalchemy
+
+    return [f"date      {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC",
+            f"machine   {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}, {mem} RAM, "
+            f"{platform.system()} {platform.release()}",
+            f"python    {platform.python_version()} ({platform.python_implementation()}), "
+            f"SQLAlchemy {sqlalchemy.__version__}, psycopg {psycopg.__version__}, "
+            f"SQLite library {sqlite3.sqlite_version}"]
+
+
+def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str, int],
+           args: argparse.Namespace) -> None:
+    print()
+    print("fundflow engine benchmark")
+    for line in machine():
+        print(line)
+    for backend, s in servers.items():
+        print(f"{backend:9s} " + ", ".join(f"{k}={v}" for k, v in s.items()))
+    print(f"events    {EVENTS}")
+    print(f"window    {args.warmup:g}s warm-up + {args.seconds:g}s measured per cell; clients are separate processes, "
+          f"each on its own {args.projects} projects / own raw row")
+    print()
+    head = (f"{'backend':<11}{'clients':>7}{'engine tx/s':>13}{'raw tx/s':>10}{'ratio':>7}"
+            f"{'engine p50':>12}{'engine p99':>12}{'raw p50':>9}{'raw p99':>9}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r.backend:<11}{r.clients:>7}{r.engine:>13,.0f}{r.raw:>10,.0f}{r.ratio:>7.2f}"
+              f"{pct(r.engine_lat, .5) * 1e3:>10.2f}ms{pct(r.engine_lat, .99) * 1e3:>10.2f}ms"
+              f"{pct(r.raw_lat, .5) * 1e3:>7.2f}ms{pct(r.raw_lat, .99) * 1e3:>7.2f}ms")
+    print()
+    for backend, n in events.items():
+        print(f"audit     {backend}: chain verified after the run ({n} events)")
+    print()
+    top = max(int(c) for c in args.clients.split(","))
+    for r in rows:
+        if r.backend == "postgresql":
+            ok = r.ratio >= TARGET_RATIO
+            print(f"target    postgresql ratio ≥ {TARGET_RATIO} with {r.clients} client(s): {r.ratio:.2f} "
+                  f"{'MET' if ok else 'NOT MET'}")
+    for r in rows:
+        if r.clients == top:
+            ok = r.engine >= TARGET_RATE
+            print(f"target    {r.backend} ≥ {TARGET_RATE:,.0f} engine tx/s with {r.clients} clients: "
+                  f"{r.engine:,.0f} {'MET' if ok else 'NOT MET'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
+    ap.add_argument("--seconds", type=float, default=5.0, help="measured window per cell (default 5)")
+    ap.add_argument("--warmup", type=float, default=1.0, help="warm-up before each window (default 1)")
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--clients", default="1,8", help="client counts (default 1,8)")
+    ap.add_argument("--projects", type=int, default=4, help="projects per client (default 4)")
+    ap.add_argument("--profile", action="store_true", help="cProfile one client instead of the benchmark")
+    ap.add_argument("--top", type=int, default=30, help="rows of the profile to print")
+    args = ap.parse_args(argv)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    for b in backends:
+        if b not in ("sqlite", "postgresql"):
+            ap.error(f"unknown backend {b!r}")
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(prefix="fundflow-bench-") as d:
+        tmp = Path(d)
+        if args.profile:
+            for b in backends:
+                profile(b, args, tmp)
+            return 0
+        rows: list[Row] = []
+        servers: dict[str, dict[str, str]] = {}
+        events: dict[str, int] = {}
+        for b in backends:
+            print(f"{b}:", flush=True)
+            r, server, n = run_backend(b, args, tmp / b if b == "sqlite" else tmp)
+            rows += r
+            servers[b] = server
+            events[b] = n
+    report(rows, servers, events, args)
+    print(f"\n(total run {time.time() - t0:.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""rules.payment: invoice signatures and no-invoice vouchers (第十三条)."""
+from __future__ import annotations
+
+import pytest
+
+from rules.payment import (
+    BEFORE_PAYMENT,
+    INVOICE_ORDER,
+    VOUCHER_EVIDENCE,
+    VOUCHER_EVIDENCE_LABELS,
+    SignatureData,
+    check_all_items_paid,
+    check_invoice_ready_for_payment,
+    check_invoice_signature,
+    check_payer_not_signer,
+    check_payment_item,
+    check_voucher_allowed,
+    check_voucher_complete,
+    check_voucher_ready_for_payment,
+)
+from tests.rules.helpers import Case, assert_ok, run_case
+
+ART = "第十三条"
+S1 = SignatureData(1, "community_secretary", 11)
+S2 = SignatureData(2, "construction_director", 22)
+S3 = SignatureData(3, "working_secretary", 33)
+FULL = (S1, S2, S3)
+
+REFUSALS: list[Case] = [
+    Case("fully-signed", lambda: check_invoice_signature(FULL, "working_secretary", 44, True),
+         "payment.already_fully_signed", ART),
+    Case("third-first", lambda: check_invoice_signature((), "working_secretary", 33, True),
+         "payment.signature_out_of_order", ART),
+    Case("skip-director", lambda: check_invoice_signature((S1,), "working_secretary", 33, True),
+         "payment.signature_out_of_order", ART),
+    Case("not-a-signer", lambda: check_invoice_signature((S1,), "finance_officer", 55, True),
+         "payment.signature_out_of_order", ART),
+    Case("post-ended", lambda: check_invoice_signature((), "community_secretary", 11, False),
+         "payment.signature_post_invalid", ART),
+    Case("same-person", lambda: check_invoice_signature((S1,), "construction_director", 11, True),
+         "payment.signature_same_person", ART),
+    Case("same-person-at-payment", lambda: check_invoice_ready_for_payment(
+        (S1, S2, SignatureData(3, "working_secretary", 22))), "payment.signature_same_person", ART),
+    Case("voucher-organisation", lambda: check_voucher_allowed("organisation", False),
+         "payment.voucher_not_allowed", ART),
+    Case("voucher-nothing", lambda: check_voucher_ready_for_payment(set()), "payment.voucher_evidence_missing", ART),
+    Case("voucher-no-payee", lambda: check_voucher_ready_for_payment({"meeting_decision", "inprocess_proof"}),
+         "payment.voucher_evidence_missing", ART),
+    Case("complete-missing-before", lambda: check_voucher_complete({"post_notice"}),
+         "payment.voucher_evidence_missing", ART),
+    Case("complete-no-notice", lambda: check_voucher_complete(set(BEFORE_PAYMENT)),
+         "payment.voucher_notice_missing", ART),
+    Case("invoice-unsigned", lambda: check_invoice_ready_for_payment(()), "payment.invoice_unsigned", ART),
+    Case("invoice-two-signed", lambda: check_invoice_ready_for_payment((S1, S2)), "payment.invoice_unsigned", ART),
+    Case("invoice-wrong-order", lambda: check_invoice_ready_for_payment(
+        (SignatureData(1, "construction_director", 22), SignatureData(2, "community_secretary", 11), S3)),
+        "payment.invoice_unsigned", ART),
+    Case("payer-signed", lambda: check_payer_not_signer(22, {11, 22, 33}), "sod.payer_signed", ART),
+    Case("no-items", lambda: check_all_items_paid([]), "payment.no_items", ART),
+    Case("only-cancelled", lambda: check_all_items_paid(["cancelled"]), "payment.no_items", ART),
+    Case("unpaid", lambda: check_all_items_paid(["paid", "pending", "paid"]), "payment.items_unpaid", ART),
+    Case("item-kind", lambda: check_payment_item("cash", 100, "张三", None), "payment.item_invalid", ART),
+    Case("item-zero", lambda: check_payment_item("voucher", 0, "张三", None), "payment.item_invalid", ART),
+    Case("item-negative", lambda: check_payment_item("invoice", -5, "某某公司", "No.1"), "payment.item_invalid", ART),
+    Case("item-no-payee", lambda: check_payment_item("voucher", 100, " ", None), "payment.item_invalid", ART),
+    Case("item-no-invoice-no", lambda: check_payment_item("invoice", 100, "某某公司", None), "payment.item_invalid",
+         ART),
+    Case("item-blank-invoice-no", lambda: check_payment_item("invoice", 100, "某某公司", "  "),
+         "payment.item_invalid", ART),
+]
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=lambda c: c.id)
+def test_refusals(case: Case) -> None:
+    run_case(case)
+
+
+def test_constants() -> None:
+    assert INVOICE_ORDER == ("community_secretary", "construction_director", "working_secretary")
+    assert VOUCHER_EVIDENCE == ("meeting_decision", "inprocess_proof", "payee_signature", "post_notice")
+    assert VOUCHER_EVIDENCE[:3] == BEFORE_PAYMENT
+    assert set(VOUCHER_EVIDENCE_LABELS) == set(VOUCHER_EVIDENCE)
+
+
+def test_signatures_in_order_ok() -> None:
+    assert_ok(check_invoice_signature((), "community_secretary", 11, True))
+    assert_ok(check_invoice_signature((S1,), "construction_director", 22, True))
+    assert_ok(check_invoice_signature((S2, S1), "working_secretary", 33, True))  # order taken from seq
+
+
+def test_out_of_order_names_the_next_signer() -> None:
+    v = check_invoice_signature((S1,), "working_secretary", 33, True)
+    assert "下一位应由社区建设管理委员会主任签字" in v.message
+
+
+def test_invoice_ready_ok() -> None:
+    assert_ok(check_invoice_ready_for_payment(FULL))
+    assert_ok(check_invoice_ready_for_payment((S3, S1, S2)))
+
+
+def test_invoice_unsigned_names_the_missing() -> None:
+    assert "社区党工委书记" in check_invoice_ready_for_payment((S1, S2)).message
+
+
+@pytest.mark.parametrize(("kind", "aid"), [("individual", False), ("individual", True), ("organisation", True)])
+def test_voucher_allowed(kind: str, aid: bool) -> None:
+    assert_ok(check_voucher_allowed(kind, aid))
+
+
+def test_voucher_ready_without_notice() -> None:
+    assert_ok(check_voucher_ready_for_payment(set(BEFORE_PAYMENT)))
+    assert_ok(check_voucher_ready_for_payment(list(VOUCHER_EVIDENCE)))
+
+
+def test_voucher_missing_names_the_evidence() -> None:
+    v = check_voucher_ready_for_payment({"meeting_decision"})
+    assert "事中签字证明" in v.message and "收款人签字" in v.message and "事前会议" not in v.message
+
+
+def test_voucher_complete_ok() -> None:
+    assert_ok(check_voucher_complete(set(VOUCHER_EVIDENCE)))
+
+
+def test_payer_not_signer_ok() -> None:
+    assert_ok(check_payer_not_signer(44, {11, 22, 33}))
+    assert_ok(check_payer_not_signer(44, []))
+
+
+@pytest.mark.parametrize("statuses", [["paid"], ["paid", "paid"], ["paid", "cancelled"]])
+def test_all_items_paid_ok(statuses: list[str]) -> None:
+    assert_ok(check_all_items_paid(statuses))
+
+
+@pytest.mark.parametrize(("kind", "amount", "payee", "invoice_no"), [
+    ("invoice", 100, "某某电气维修部", "No.04567890"),
+    ("voucher", 50_000, "张三", None),
+    ("voucher", 1, "张三", ""),
+])
+def test_payment_item_ok(kind: str, amount: int, payee: str, invoice_no: str | None) -> None:
+    assert_ok(check_payment_item(kind, amount, payee, invoice_no))
