@@ -1,0 +1,703 @@
+"""Every event from every state, on both databases (issue 2, acceptance: the table-driven test).
+
+For each project state S (15) and each project trigger T (29), and for each fund-year state (6) and
+fund-year trigger (5):
+
+* T declared from S: every actor without an allowed post is refused with 403 ``auth.no_post``; every
+  actor with an allowed post, with a valid payload, either succeeds along a declared transition or is
+  refused by a rule (409). The pairs the main path uses are listed in ``EXPECTED_OK`` and must succeed;
+  the declared pairs that the state alone cannot satisfy are listed in ``EXPECTED_REFUSED``, so the
+  table is complete.
+* T not declared from S: 409 ``workflow.invalid_state`` with a Chinese message.
+* Every refusal writes nothing: the session holds no pending change, and every table (row counts and
+  content) is as it was, read inside the refused transaction.
+
+Each state is built once per test by firing real events (``Driver.new_project``); every firing then
+runs in its own transaction that is rolled back, and the project row is re-read afterwards.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from store.db import Database
+from store.models import AuditEvent, Base, FundYear, Project
+from workflow import engine
+from workflow.demo import City, Driver
+from workflow.engine import PUBLIC, SYSTEM, Actor, Outcome
+from workflow.machines import workflow_for
+from workflow.services import fire_event
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+PROJECT_WF = workflow_for("project")
+FUND_YEAR_WF = workflow_for("fund_year")
+PROJECT_STATES = PROJECT_WF.states
+PROJECT_TRIGGERS = PROJECT_WF.triggers()
+
+#: the project every state is built from: an individual contractor, so that the no-invoice voucher
+#: (Art. 13) as well as the invoice path can be exercised in ``settlement``.
+PROJECT_KIND: dict[str, Any] = {"title": "小区路灯维修", "contractor": "王师傅", "contractor_kind": "individual"}
+
+
+# ------------------------------------------------------------------------------------ snapshots
+
+_COUNT_ONLY = {"calendar_days", "calendar_years"}
+
+
+def snapshot(session: Session) -> dict[str, tuple[int, str]]:
+    """Row count and a digest of the content of every table of ``store.models`` (calendar: count only)."""
+    tables = Base.metadata.sorted_tables
+    out: dict[str, tuple[int, str]] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        parts = []
+        for t in tables:
+            digest = ("''" if t.name in _COUNT_ONLY
+                      else "md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), ''))")
+            parts.append(f"SELECT '{t.name}', count(*), {digest} FROM {t.name} x")
+        for name, n, digest in session.execute(text(" UNION ALL ".join(parts))):
+            out[name] = (int(n), str(digest))
+        return out
+    for t in tables:
+        if t.name in _COUNT_ONLY:
+            out[t.name] = (int(session.execute(select(func.count()).select_from(t)).scalar_one()), "")
+            continue
+        rows = sorted(repr(tuple(r)) for r in session.execute(select(t)))
+        out[t.name] = (len(rows), hashlib.sha256("|".join(rows).encode()).hexdigest())
+    return out
+
+
+def db_snapshot(db: Database) -> dict[str, tuple[int, str]]:
+    with db.uow(write=False) as uow:
+        return snapshot(uow.session)
+
+
+def changed_tables(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]]) -> list[str]:
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def assert_session_clean(session: Session, what: str) -> None:
+    """A refused firing leaves nothing pending in the session."""
+    assert not session.new, f"{what}: refused but added {list(session.new)}"
+    modified = [o for o in session.dirty if session.is_modified(o)]
+    assert not modified, f"{what}: refused but modified {modified}"
+    assert not session.deleted, f"{what}: refused but deleted {list(session.deleted)}"
+
+
+def row_of(session: Session, entity_type: str, entity_id: int) -> tuple[str, int, str, int]:
+    model = Project if entity_type == "project" else FundYear
+    state, version, head = session.execute(select(model.state, model.version, model.audit_head)
+                                           .where(model.id == entity_id)).one()
+    events = session.execute(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)).scalar_one()
+    return str(state), int(version), str(head), int(events)
+
+
+# --------------------------------------------------------------------------------------- actors
+
+AREA_KEYS = ["working_secretary", "working_member1", "working_member2", "director", "finance"]
+COMMUNITY_KEYS = ["secretary", "staff", "supervisor1", "supervisor2"]
+AREA_ROLE = {"working_secretary": "working_secretary", "working_member1": "working_member",
+             "working_member2": "working_member", "director": "construction_director", "finance": "finance_officer"}
+COMMUNITY_ROLE = {"secretary": "community_secretary", "staff": "community_staff", "supervisor1": "supervisor",
+                  "supervisor2": "supervisor"}
+
+#: every actor of the test city: area people, the people of community 0 and 1, the city admin, public, system.
+ACTOR_KEYS = (AREA_KEYS + [f"{k}@0" for k in COMMUNITY_KEYS] + [f"{k}@1" for k in COMMUNITY_KEYS]
+              + ["admin", "public", "system"])
+
+
+def actor(city: City, key: str) -> Actor:
+    if key == "public":
+        return PUBLIC
+    if key == "system":
+        return SYSTEM
+    if key == "admin":
+        assert city.admin is not None
+        return city.admin
+    if key in city.area_people:
+        return city.area_people[key]
+    name, index = key.split("@")
+    return city.communities[int(index)].people[name]
+
+
+def has_post(key: str, roles: list[str], community: int = 0) -> bool:
+    """Whether the actor may fire an event allowed to ``roles`` on an entity of ``community``."""
+    if key == "system":
+        return "system" in roles
+    if "public" in roles:
+        return True  # anyone is a resident
+    if key in ("public", "admin"):
+        return False
+    if key in AREA_ROLE:
+        return AREA_ROLE[key] in roles
+    name, index = key.split("@")
+    return int(index) == community and COMMUNITY_ROLE[name] in roles
+
+
+# ------------------------------------------------------------------------ firing in a rolled-back tx
+
+
+@dataclass
+class Tx:
+    """One transaction on one entity, never committed: setup firings plus the firing under test."""
+
+    session: Session
+    city: City
+    entity_type: str
+    entity_id: int
+    state: str
+    now: dt.datetime
+    meeting: Callable[..., dict[str, Any]]
+    board: Callable[[], dict[str, Any]]
+    acceptance: Callable[[int], dict[str, Any]]
+
+    def tick(self, minutes: int = 1) -> dt.datetime:
+        self.now = self.now + dt.timedelta(minutes=minutes)
+        return self.now
+
+    def fire(self, trigger: str, key: str, payload: dict[str, Any] | None = None, reason: str = "",
+             now: dt.datetime | None = None) -> Outcome:
+        return engine.fire(self.session, self.entity_type, self.entity_id, trigger, actor(self.city, key), payload,
+                           reason=reason, now=now or self.tick())
+
+    def setup(self, trigger: str, key: str, payload: dict[str, Any] | None = None, reason: str = "") -> Outcome | None:
+        """A preparatory firing; None when it does not apply in this state (the test then expects a refusal)."""
+        out = self.fire(trigger, key, payload, reason)
+        return out if out.ok else None
+
+
+@dataclass
+class Variant:
+    """A way of firing a trigger: who fires it (designated right post), with what, after which setup."""
+
+    name: str
+    key: str
+    build: Callable[[Tx], tuple[dict[str, Any] | None, str, dt.datetime | None]]
+    """Runs the setup firings and returns (payload, reason, now for the firing under test)."""
+
+
+def _plain(payload: dict[str, Any] | None = None, reason: str = "") -> Callable[[Tx], Any]:
+    return lambda tx: (dict(payload or {}), reason, None)
+
+
+OBJECTION = {"author_name": "王先生", "contact": "13912345678", "text": "建议先维修三号楼的灯,那里最暗。"}
+MISSING_ID = 987654321
+
+
+def _later(days: int) -> Callable[[Tx], Any]:
+    return lambda tx: ({}, "", tx.now + dt.timedelta(days=days))
+
+
+def _objected_then_later(tx: Tx) -> Any:
+    tx.setup("object", "public", OBJECTION)
+    return {}, "", tx.now + dt.timedelta(days=30)
+
+
+def _answer(tx: Tx) -> Any:
+    made = tx.setup("object", "public", OBJECTION)
+    oid = made.data["objection_id"] if made else MISSING_ID
+    return {"objection_id": oid, "answer": "已安排先行维修三号楼路灯。", "resolved": True}, "", None
+
+
+def _signoff(tx: Tx) -> Any:
+    stage = {"acceptance": "acceptance", "completion_publicity": "write_off"}.get(tx.state, "declaration")
+    return {"stage": stage, "comment": "经核查属实"}, "", None
+
+
+def _resolve(tx: Tx) -> Any:
+    made = tx.setup("raise_concern", "supervisor1@0", {"text": "请补充预算明细"})
+    cid = made.data["concern_id"] if made else MISSING_ID
+    return {"concern_id": cid, "resolution": "已补充预算明细"}, "", None
+
+
+def _board_then(tx: Tx) -> Any:
+    tx.setup("record_board_meeting", "working_member1", tx.board())
+    return {}, "", None
+
+
+def _board_first_approval_then(tx: Tx) -> Any:
+    tx.setup("record_board_meeting", "working_member1", tx.board())
+    tx.setup("approve", "working_secretary")
+    return {}, "", None
+
+
+def _board_then_reason(tx: Tx) -> Any:
+    tx.setup("record_board_meeting", "working_member1", tx.board())
+    return {}, "预算依据不足,不予批准", None
+
+
+def _followup_then(tx: Tx) -> Any:
+    tx.setup("record_followup", "working_member1", FOLLOWUP)
+    return {"summary": "项目已完工"}, "", None
+
+
+def _accept(tx: Tx) -> Any:
+    tx.setup("signoff", "supervisor1@0", {"stage": "acceptance"})
+    return tx.acceptance(0), "", None
+
+
+def _fail(tx: Tx) -> Any:
+    return tx.acceptance(0), "部分路灯亮度不达标,需整改", None
+
+
+INVOICE = {"kind": "invoice", "amount": "100.00", "payee": "王师傅", "invoice_no": "INV-0001"}
+VOUCHER = {"kind": "voucher", "amount": "100.00", "payee": "王师傅"}
+FOLLOWUP = {"visited_on": "2026-03-20", "notes": "现场查看,施工进度正常。"}
+
+
+def _item(tx: Tx, payload: dict[str, Any]) -> int:
+    made = tx.setup("add_payment_item", "finance", payload)
+    return int(made.data["payment_item_id"]) if made else MISSING_ID
+
+
+def _sign(tx: Tx) -> Any:
+    return {"payment_item_id": _item(tx, INVOICE)}, "", None
+
+
+def _evidence(tx: Tx) -> Any:
+    return {"payment_item_id": _item(tx, VOUCHER), "kind": "meeting_decision", "note": "两委会议决定以收款人签字结算"}, "", None
+
+
+def _voucher_ready(tx: Tx) -> int:
+    item = _item(tx, VOUCHER)
+    for kind in ("meeting_decision", "inprocess_proof", "payee_signature"):
+        tx.setup("record_voucher_evidence", "secretary@0", {"payment_item_id": item, "kind": kind, "note": f"{kind} 材料"})
+    return item
+
+
+def _pay(tx: Tx) -> Any:
+    return {"payment_item_id": _voucher_ready(tx), "idempotency_key": uuid.uuid4().hex}, "", None
+
+
+def _settle(tx: Tx) -> Any:
+    """Pay the whole approved amount on a voucher with all its evidence, then close the settlement."""
+    amount = tx.session.execute(select(Project.amount_fen - Project.paid_fen).where(
+        Project.id == tx.entity_id)).scalar_one()
+    item = _item(tx, {**VOUCHER, "amount": f"{amount // 100}.{amount % 100:02d}"})
+    for kind in ("meeting_decision", "inprocess_proof", "payee_signature"):
+        tx.setup("record_voucher_evidence", "secretary@0", {"payment_item_id": item, "kind": kind, "note": f"{kind} 材料"})
+    tx.setup("pay", "finance", {"payment_item_id": item, "idempotency_key": uuid.uuid4().hex})
+    tx.setup("record_voucher_evidence", "secretary@0", {"payment_item_id": item, "kind": "post_notice", "note": "已公示"})
+    return {}, "", None
+
+
+def _write_off_then_later(tx: Tx) -> Any:
+    tx.setup("signoff", "supervisor2@0", {"stage": "write_off"})
+    return {}, "", tx.now + dt.timedelta(days=30)
+
+
+PROJECT_VARIANTS: dict[str, list[Variant]] = {
+    "submit_preliminary": [Variant("", "secretary@0", _plain())],
+    "withdraw": [Variant("", "secretary@0", _plain(reason="居民需求已由其他渠道解决"))],
+    "grant_preliminary": [Variant("", "working_member1", _plain())],
+    "return_for_revision": [Variant("", "working_member1", _plain(reason="申请材料不全,请补充")),
+                            Variant("no_reason", "working_member1", _plain())],
+    "record_meeting": [Variant("passed", "secretary@0", lambda tx: (tx.meeting(), "", None)),
+                       Variant("divided", "secretary@0", lambda tx: (tx.meeting(passed=False, divided=True), "", None)),
+                       Variant("voted_down", "secretary@0", lambda tx: (tx.meeting(passed=False), "", None))],
+    "resume": [Variant("", "secretary@0", _plain(reason="分歧已经协调一致"))],
+    "publicity_elapsed": [Variant("", "system", _later(30)), Variant("objected", "system", _objected_then_later),
+                          Variant("early", "system", _plain())],
+    "submit": [Variant("", "secretary@0", _plain())],
+    "approve": [Variant("first", "working_secretary", _board_then),
+                Variant("second", "director", _board_first_approval_then),
+                Variant("no_board", "working_secretary", _plain())],
+    "reject": [Variant("", "working_secretary", _board_then_reason)],
+    "request_change": [Variant("", "secretary@0", _plain({"changes": {"planned_end": "2026-12-20"}},
+                                                        "材料到货延迟,申请延长工期"))],
+    "approve_change": [Variant("", "working_secretary", _plain())],
+    "reject_change": [Variant("", "working_secretary", _plain(reason="理由不充分,不同意变更"))],
+    "report_completion": [Variant("", "secretary@0", _followup_then),
+                          Variant("no_followup", "secretary@0", _plain({"summary": "项目已完工"}))],
+    "accept": [Variant("", "working_member1", _accept)],
+    "fail_acceptance": [Variant("", "working_member1", _fail)],
+    "close_settlement": [Variant("", "finance", _settle), Variant("unpaid", "finance", _plain())],
+    "completion_elapsed": [Variant("", "system", _write_off_then_later), Variant("early", "system", _plain())],
+    "object": [Variant("", "public", _plain(OBJECTION))],
+    "answer_objection": [Variant("", "secretary@0", _answer)],
+    "signoff": [Variant("", "supervisor1@0", _signoff)],
+    "raise_concern": [Variant("", "supervisor1@0", _plain({"text": "请补充预算明细"}))],
+    "resolve_concern": [Variant("", "supervisor2@0", _resolve)],
+    "record_board_meeting": [Variant("", "working_member1", lambda tx: (tx.board(), "", None))],
+    "record_followup": [Variant("", "working_member1", _plain(FOLLOWUP))],
+    "add_payment_item": [Variant("", "finance", _plain(INVOICE))],
+    "sign_invoice": [Variant("", "secretary@0", _sign)],
+    "record_voucher_evidence": [Variant("", "secretary@0", _evidence)],
+    "pay": [Variant("", "finance", _pay)],
+}
+
+_OPEN = [s for s in PROJECT_STATES if s not in ("closed", "rejected", "withdrawn")]
+_SUPERVISION = {(s, t, ""): None for s in _OPEN for t in ("raise_concern", "resolve_concern")}
+
+#: (state, trigger, variant) → destination (None: the action keeps the state). These must succeed.
+EXPECTED_OK: dict[tuple[str, str, str], str | None] = {
+    **_SUPERVISION,
+    ("draft", "submit_preliminary", ""): "preliminary_review",
+    ("draft", "withdraw", ""): "withdrawn",
+    ("preliminary_review", "grant_preliminary", ""): "joint_meeting",
+    ("preliminary_review", "return_for_revision", ""): "draft",
+    ("preliminary_review", "signoff", ""): None,
+    ("joint_meeting", "record_meeting", "passed"): "publicity",
+    ("joint_meeting", "record_meeting", "divided"): "shelved",
+    ("joint_meeting", "record_meeting", "voted_down"): "draft",
+    ("joint_meeting", "signoff", ""): None,
+    ("shelved", "resume", ""): "joint_meeting",
+    ("shelved", "withdraw", ""): "withdrawn",
+    ("publicity", "publicity_elapsed", ""): "ready_to_submit",
+    ("publicity", "publicity_elapsed", "objected"): "joint_meeting",
+    ("publicity", "object", ""): None,
+    ("publicity", "answer_objection", ""): None,
+    ("publicity", "signoff", ""): None,
+    ("ready_to_submit", "submit", ""): "pending_approval",
+    ("pending_approval", "record_board_meeting", ""): None,
+    ("pending_approval", "approve", "first"): None,
+    ("pending_approval", "approve", "second"): "in_progress",
+    ("pending_approval", "reject", ""): "rejected",
+    ("pending_approval", "return_for_revision", ""): "draft",
+    ("in_progress", "request_change", ""): "change_review",
+    ("in_progress", "report_completion", ""): "acceptance",
+    ("in_progress", "record_followup", ""): None,
+    ("change_review", "approve_change", ""): "in_progress",
+    ("change_review", "reject_change", ""): "in_progress",
+    ("change_review", "record_followup", ""): None,
+    ("acceptance", "accept", ""): "settlement",
+    ("acceptance", "fail_acceptance", ""): "in_progress",
+    ("acceptance", "signoff", ""): None,
+    ("settlement", "close_settlement", ""): "completion_publicity",
+    ("settlement", "add_payment_item", ""): None,
+    ("settlement", "sign_invoice", ""): None,
+    ("settlement", "record_voucher_evidence", ""): None,
+    ("settlement", "pay", ""): None,
+    ("completion_publicity", "completion_elapsed", ""): "closed",
+    ("completion_publicity", "object", ""): None,
+    ("completion_publicity", "answer_objection", ""): None,
+    ("completion_publicity", "signoff", ""): None,
+}
+
+#: declared (state, trigger, variant) that a rule refuses for the designated right post → verdict code.
+EXPECTED_REFUSED: dict[tuple[str, str, str], str] = {
+    ("preliminary_review", "return_for_revision", "no_reason"): "workflow.reason_missing",
+    ("pending_approval", "return_for_revision", "no_reason"): "workflow.reason_missing",
+    ("publicity", "publicity_elapsed", "early"): "deadline.not_reached",
+    ("completion_publicity", "completion_elapsed", "early"): "deadline.not_reached",
+    ("pending_approval", "approve", "no_board"): "approval.no_board_meeting",
+    ("in_progress", "report_completion", "no_followup"): "",
+    ("settlement", "close_settlement", "unpaid"): "",
+    # the declaration was signed off on the way out of the notice (the driver's main path)
+    ("ready_to_submit", "signoff", ""): "supervision.already_signed",
+    # a supervisor signs a stage only while the project is at that stage
+    **{(s, "signoff", ""): "supervision.stage_invalid"
+       for s in ("draft", "shelved", "pending_approval", "in_progress", "change_review", "settlement")},
+    # no objection was raised before the meeting in this history
+    ("joint_meeting", "answer_objection", ""): "notice.objection_not_found",
+    # the voucher item is paid and complete on the way into the completion notice
+    ("completion_publicity", "record_voucher_evidence", ""): "payment.item_not_found",
+}
+
+
+def _expected(state: str, trigger: str, variant: str) -> tuple[str, Any]:
+    key = (state, trigger, variant)
+    if key in EXPECTED_OK:
+        return "ok", EXPECTED_OK[key]
+    if key in EXPECTED_REFUSED:
+        return "refused", EXPECTED_REFUSED[key]
+    return "any", None
+
+
+# ----------------------------------------------------------------------------------- the checker
+
+
+@dataclass
+class Table:
+    """Runs firings against one built entity and records what happened."""
+
+    db: Database
+    city: City
+    entity_type: str
+    entity_id: int
+    state: str
+    now: dt.datetime
+    driver: Driver | None = None
+    baseline_row: tuple[str, int, str, int] = ("", 0, "", 0)
+    baseline: dict[str, tuple[int, str]] = field(default_factory=dict)
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        with self.db.uow(write=False) as uow:
+            self.baseline_row = row_of(uow.session, self.entity_type, self.entity_id)
+            self.baseline = snapshot(uow.session)
+        assert self.baseline_row[0] == self.state
+
+    @contextmanager
+    def tx(self) -> Iterator[Tx]:
+        drv = self.driver
+        with self.db.uow() as uow:
+            yield Tx(session=uow.session, city=self.city, entity_type=self.entity_type, entity_id=self.entity_id,
+                     state=self.state, now=self.now,
+                     meeting=drv.meeting if drv else (lambda **_: {}), board=drv.board if drv else (lambda: {}),
+                     acceptance=drv.acceptance if drv else (lambda _c: {}))
+            # leaving without commit: the unit of work rolls back
+        with self.db.uow(write=False) as uow:
+            assert row_of(uow.session, self.entity_type, self.entity_id) == self.baseline_row, "rollback failed"
+        self.fired += 1
+
+    def fire(self, trigger: str, key: str, build: Callable[[Tx], Any]) -> tuple[Outcome, str]:
+        """Fire once in a rolled-back transaction; check the refusal or success invariants in it."""
+        what = f"{self.entity_type} {self.state} --{trigger}--> by {key}"
+        with self.tx() as tx:
+            payload, reason, when = build(tx)
+            before = snapshot(tx.session)
+            row_before = row_of(tx.session, self.entity_type, self.entity_id)
+            outcome = tx.fire(trigger, key, payload, reason, when)
+            if outcome.ok:
+                tx.session.flush()
+                row_after = row_of(tx.session, self.entity_type, self.entity_id)
+                wf = workflow_for(self.entity_type)
+                dests = {t["dest"] or self.state for t in wf.candidates(trigger, self.state)}
+                assert outcome.from_state == self.state, what
+                assert outcome.to_state in dests, f"{what}: moved to undeclared {outcome.to_state}"
+                assert row_after[0] == outcome.to_state, what
+                if not outcome.replayed:
+                    assert row_after[1] == row_before[1] + 1, f"{what}: version not bumped once"
+                    assert row_after[3] == row_before[3] + 1, f"{what}: not exactly one audit event"
+            else:
+                assert_session_clean(tx.session, what)
+                tx.session.flush()
+                assert row_of(tx.session, self.entity_type, self.entity_id) == row_before, f"{what}: row changed"
+                after = snapshot(tx.session)
+                assert not changed_tables(before, after), f"{what}: refused but changed {changed_tables(before, after)}"
+                assert outcome.verdict.code and CHINESE.search(outcome.verdict.message), f"{what}: {outcome.verdict}"
+        return outcome, what
+
+    def check_untouched(self) -> None:
+        assert db_snapshot(self.db) == self.baseline, f"{self.entity_type} {self.state}: the database changed"
+
+
+def run_table(table: Table, workflow_triggers: list[str], variants: dict[str, list[Variant]],
+              expected: Callable[[str, str, str], tuple[str, Any]], community: int = 0) -> dict[str, int]:
+    wf = workflow_for(table.entity_type)
+    stats = {"invalid_state": 0, "no_post": 0, "ok": 0, "rule_refused": 0}
+    state = table.state
+    for trigger in workflow_triggers:
+        declared = bool(wf.candidates(trigger, state))
+        all_roles = sorted({r for t in wf.transitions if t["trigger"] == trigger for r in t["roles"]})
+        trigger_variants = variants[trigger]
+        if not declared:
+            # a right post for this event (in some state), but the wrong state: invalid_state, nothing written
+            v = trigger_variants[0]
+            assert has_post(v.key, all_roles, community), (trigger, v.key)
+            outcome, what = table.fire(trigger, v.key, v.build)
+            assert outcome.status == 409 and outcome.verdict.code == "workflow.invalid_state", f"{what}: {outcome}"
+            assert not outcome.ok
+            assert CHINESE.search(outcome.verdict.message) and outcome.verdict.article, outcome.verdict
+            stats["invalid_state"] += 1
+            continue
+        roles = wf.roles_for(trigger, state)
+        wrong = [k for k in ACTOR_KEYS if not has_post(k, roles, community)]
+        right = [k for k in ACTOR_KEYS if has_post(k, roles, community)]
+        assert right, (state, trigger)
+        # (a) no allowed post on that day: 403 auth.no_post, nothing written
+        for key in wrong:
+            outcome, what = table.fire(trigger, key, trigger_variants[0].build)
+            assert not outcome.ok and outcome.status == 403, f"{what}: {outcome.status} {outcome.verdict}"
+            assert outcome.verdict.code == "auth.no_post", f"{what}: {outcome.verdict}"
+            stats["no_post"] += 1
+        # (b) the right posts, valid payloads
+        for v in trigger_variants:
+            kind, want = expected(state, trigger, v.name)
+            assert has_post(v.key, roles, community), (state, trigger, v.key)
+            keys = [v.key] + ([k for k in right if k != v.key] if v is trigger_variants[0] else [])
+            for key in keys:
+                outcome, what = table.fire(trigger, key, v.build)
+                what = f"{what} [{v.name or 'valid'}]"
+                if outcome.ok:
+                    stats["ok"] += 1
+                else:
+                    assert outcome.status == 409, f"{what}: a right post must not get {outcome.status} {outcome.verdict}"
+                    assert outcome.verdict.code != "workflow.invalid_state", what
+                    stats["rule_refused"] += 1
+                if key != v.key:
+                    continue
+                if kind == "ok":
+                    assert outcome.ok, f"{what}: expected success, got {outcome.status} {outcome.verdict}"
+                    assert outcome.to_state == (want or state), f"{what}: went to {outcome.to_state}"
+                elif kind == "refused":
+                    assert not outcome.ok, f"{what}: expected a refusal ({want}), it succeeded"
+                    if want:
+                        assert outcome.verdict.code == want, f"{what}: {outcome.verdict}"
+                else:
+                    raise AssertionError(f"{what}: declared pair missing from EXPECTED_OK / EXPECTED_REFUSED "
+                                         f"(got {outcome.status} {outcome.verdict.code})")
+        table.check_untouched()
+    return stats
+
+
+# ------------------------------------------------------------------------------------ project table
+
+
+def test_expectation_tables_cover_exactly_the_declared_pairs() -> None:
+    declared = {(s, t, v.name) for s in PROJECT_STATES for t in PROJECT_TRIGGERS if PROJECT_WF.candidates(t, s)
+                for v in PROJECT_VARIANTS[t]}
+    listed = set(EXPECTED_OK) | set(EXPECTED_REFUSED)
+    assert not set(EXPECTED_OK) & set(EXPECTED_REFUSED)
+    assert listed == declared, (sorted(declared - listed), sorted(listed - declared))
+    assert set(PROJECT_VARIANTS) == set(PROJECT_TRIGGERS)
+    # every state-changing transition of the definitions is shown to succeed somewhere
+    moves: set[tuple[str, str, str]] = set()
+    for t in PROJECT_WF.transitions:
+        srcs = t["source"] if isinstance(t["source"], list) else [t["source"]]
+        for s in srcs:
+            if t["dest"] is not None:
+                moves.add((s, t["trigger"], t["dest"]))
+    shown = {(s, t, d) for (s, t, _v), d in EXPECTED_OK.items() if d is not None}
+    assert moves == shown, sorted(moves ^ shown)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("state", PROJECT_STATES)
+def test_every_project_event_from_every_state(db: Database, city: City, driver: Driver, state: str) -> None:
+    pid = driver.new_project(state, **PROJECT_KIND)
+    table = Table(db, city, "project", pid, state, now=driver.tick(1), driver=driver)
+    stats = run_table(table, PROJECT_TRIGGERS, PROJECT_VARIANTS, _expected)
+    declared = [t for t in PROJECT_TRIGGERS if PROJECT_WF.candidates(t, state)]
+    assert stats["invalid_state"] == len(PROJECT_TRIGGERS) - len(declared)
+    if declared:
+        assert stats["ok"] > 0 and stats["no_post"] > 0
+    table.check_untouched()
+
+
+# ---------------------------------------------------------------------------------- fund-year table
+
+FY_STATES = FUND_YEAR_WF.states
+FY_TRIGGERS = FUND_YEAR_WF.triggers()
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+#: when each fund-year event is fired to build the states (a disclosure runs 5 working days).
+FY_PATH = [
+    ("submit_report", "secretary@0", {"summary": "全年经费使用情况良好,项目均按期完成。"},
+     dt.datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)),
+    ("evaluate", "working_secretary", {"rating": "good"}, dt.datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)),
+    ("start_disclosure", "secretary@0", {}, dt.datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)),
+    ("disclosure_elapsed", "system", {}, dt.datetime(2026, 12, 20, 10, 0, tzinfo=SHANGHAI)),
+    ("close_year", "finance", {}, dt.datetime(2027, 1, 5, 10, 0, tzinfo=SHANGHAI)),
+]
+
+FY_VARIANTS: dict[str, list[Variant]] = {
+    "submit_report": [Variant("", "secretary@0", _plain(FY_PATH[0][2])),
+                      Variant("too_short", "secretary@0", _plain({"summary": "很好"}))],
+    "evaluate": [Variant("", "working_secretary", _plain({"rating": "good"}))],
+    "start_disclosure": [Variant("", "secretary@0", _plain())],
+    "disclosure_elapsed": [Variant("", "system", _later(30)), Variant("early", "system", _plain())],
+    "close_year": [Variant("", "finance", lambda tx: ({}, "", dt.datetime(2027, 1, 5, 11, tzinfo=SHANGHAI))),
+                   Variant("system", "system", lambda tx: ({}, "", dt.datetime(2027, 1, 5, 11, tzinfo=SHANGHAI))),
+                   Variant("in_the_year", "finance", lambda tx: ({}, "", dt.datetime(2026, 12, 31, 10, tzinfo=SHANGHAI)))],
+}
+
+FY_EXPECTED_OK: dict[tuple[str, str, str], str | None] = {
+    ("open", "submit_report", ""): "reported",
+    ("reported", "evaluate", ""): "evaluated",
+    ("evaluated", "start_disclosure", ""): "disclosing",
+    ("disclosing", "disclosure_elapsed", ""): "disclosed",
+    ("disclosed", "close_year", ""): "closed",
+    ("disclosed", "close_year", "system"): "closed",
+}
+FY_EXPECTED_REFUSED: dict[tuple[str, str, str], str] = {
+    ("open", "submit_report", "too_short"): "year.report_incomplete",
+    ("disclosing", "disclosure_elapsed", "early"): "deadline.not_reached",
+    ("disclosed", "close_year", "in_the_year"): "year.not_ended",
+}
+
+
+def _fy_expected(state: str, trigger: str, variant: str) -> tuple[str, Any]:
+    key = (state, trigger, variant)
+    if key in FY_EXPECTED_OK:
+        return "ok", FY_EXPECTED_OK[key]
+    if key in FY_EXPECTED_REFUSED:
+        return "refused", FY_EXPECTED_REFUSED[key]
+    return "any", None
+
+
+def build_fund_year(db: Database, city: City, state: str) -> tuple[int, dt.datetime]:
+    """Community 0's 2026 fund year, carried to ``state`` by firing its events."""
+    with db.uow(write=False) as uow:
+        fid = uow.session.execute(select(FundYear.id).where(FundYear.community_id == city.community(0).id,
+                                                            FundYear.year == 2026)).scalar_one()
+    now = dt.datetime(2026, 11, 1, 10, 0, tzinfo=SHANGHAI)
+    for trigger, key, payload, when in FY_PATH[:FY_STATES.index(state)]:
+        out = fire_event(db, "fund_year", fid, trigger, actor(city, key), payload, now=when)
+        assert out.ok, (trigger, out.status, out.verdict)
+        now = when
+    return fid, now + dt.timedelta(hours=1)
+
+
+def test_fund_year_expectations_cover_exactly_the_declared_pairs() -> None:
+    declared = {(s, t, v.name) for s in FY_STATES for t in FY_TRIGGERS if FUND_YEAR_WF.candidates(t, s)
+                for v in FY_VARIANTS[t]}
+    assert set(FY_EXPECTED_OK) | set(FY_EXPECTED_REFUSED) == declared
+
+
+@pytest.mark.parametrize("state", FY_STATES)
+def test_every_fund_year_event_from_every_state(db: Database, city: City, state: str) -> None:
+    fid, now = build_fund_year(db, city, state)
+    table = Table(db, city, "fund_year", fid, state, now=now)
+    stats = run_table(table, FY_TRIGGERS, FY_VARIANTS, _fy_expected)
+    declared = [t for t in FY_TRIGGERS if FUND_YEAR_WF.candidates(t, state)]
+    assert stats["invalid_state"] == len(FY_TRIGGERS) - len(declared)
+    table.check_untouched()
+
+
+def test_unknown_event_and_missing_row_are_404(db: Database, city: City, driver: Driver) -> None:
+    pid = driver.propose()
+    before = db_snapshot(db)
+    with db.uow() as uow:
+        out = engine.fire(uow.session, "project", pid, "teleport", actor(city, "secretary@0"), {})
+        assert (out.ok, out.status, out.verdict.code) == (False, 404, "workflow.unknown_event")
+        out = engine.fire(uow.session, "project", pid + 1000, "submit_preliminary", actor(city, "secretary@0"), {})
+        assert (out.ok, out.status, out.verdict.code) == (False, 404, "workflow.not_found")
+        assert_session_clean(uow.session, "404")
+    assert db_snapshot(db) == before
+
+
+def test_stale_version_is_412_and_bad_payload_is_422(db: Database, city: City, driver: Driver) -> None:
+    pid = driver.new_project("joint_meeting", **PROJECT_KIND)
+    before = db_snapshot(db)
+    with db.uow() as uow:
+        version = uow.session.execute(select(Project.version).where(Project.id == pid)).scalar_one()
+        out = engine.fire(uow.session, "project", pid, "record_meeting", actor(city, "secretary@0"), driver.meeting(),
+                          expected_version=version - 1)
+        assert (out.ok, out.status, out.verdict.code) == (False, 412, "workflow.version_mismatch")
+        bad = {**driver.meeting(), "votes_for": "nine"}
+        out = engine.fire(uow.session, "project", pid, "record_meeting", actor(city, "secretary@0"), bad)
+        assert (out.ok, out.status, out.verdict.code) == (False, 422, "payload.invalid")
+        out = engine.fire(uow.session, "project", pid, "record_meeting", actor(city, "secretary@0"),
+                          {**driver.meeting(), "extra": 1})
+        assert (out.ok, out.status) == (False, 422)
+        assert_session_clean(uow.session, "412/422")
+    assert db_snapshot(db) == before
+
+
+def test_a_post_ended_yesterday_gives_no_right_today(db: Database, city: City, driver: Driver) -> None:
+    """Rights come from the posts held on the day of the action (SPEC section 1)."""
+    from store.models import Post
+
+    pid = driver.new_project("preliminary_review", **PROJECT_KIND)
+    member = city.area_people["working_member1"]
+    when = driver.tick(24)
+    with db.uow() as uow:
+        post = uow.session.execute(select(Post).where(Post.person_id == member.person_id)).scalar_one()
+        post.valid_to = (when - dt.timedelta(days=1)).date()
+        uow.session.flush()
+        out = engine.fire(uow.session, "project", pid, "grant_preliminary", member, {}, now=when)
+        assert (out.ok, out.status, out.verdict.code) == (False, 403, "auth.no_post")
+        out = engine.fire(uow.session, "project", pid, "grant_preliminary", member, {},
+                          now=when - dt.timedelta(days=1))
+        assert out.ok and out.to_state == "joint_meeting"
