@@ -65,6 +65,9 @@ def create_app(database: Database | None = None) -> FastAPI:
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ok", **body})
 
+    from api.install import install  # the /api/v1 routes, their errors, guards and OpenAPI
+
+    install(app)
     return app
 
 

@@ -52,6 +52,7 @@ REASON = "预算说明不够详细,请补充材料后重新提交"
 EVENTS = "submit_preliminary (draft→preliminary_review) ⇄ return_for_revision (preliminary_review→draft)"
 TARGET_RATIO = 0.5
 TARGET_RATE = 1000.0
+LOAD_AT_START = os.getloadavg()[0]
 
 
 # ------------------------------------------------------------------------------------------ databases
@@ -186,13 +187,19 @@ class RawClient:
         self.engine.dispose()
 
 
-def run_window(op: Any, go: float, warmup: float, seconds: float) -> tuple[int, list[float]]:
-    """Run ``op`` from ``go`` until the window ends; count and time the ones completed inside it."""
+def run_window(op: Any, go: float, warmup: float, seconds: float) -> tuple[int, list[float], float]:
+    """Run ``op`` from ``go`` until the window ends; count and time the ones completed inside it.
+
+    Also returns this process's CPU seconds spent inside the window.
+    """
     start, end = go + warmup, go + warmup + seconds
     while time.time() < go:
         time.sleep(0.001)
     count, lat = 0, []
+    cpu0: float | None = None
     while True:
+        if cpu0 is None and time.time() >= start:
+            cpu0 = time.process_time()
         t0 = time.perf_counter()
         op()
         t1 = time.perf_counter()
@@ -202,7 +209,7 @@ def run_window(op: Any, go: float, warmup: float, seconds: float) -> tuple[int, 
         if now >= start and now - (t1 - t0) >= start:
             count += 1
             lat.append(t1 - t0)
-    return count, lat
+    return count, lat, time.process_time() - (cpu0 if cpu0 is not None else time.process_time())
 
 
 def worker(url: str, spec: dict[str, Any], commands: Any, results: Any) -> None:
@@ -215,8 +222,7 @@ def worker(url: str, spec: dict[str, Any], commands: Any, results: Any) -> None:
             if cmd is None:
                 break
             kind, go, warmup, seconds = cmd
-            count, lat = run_window(ops[kind], go, warmup, seconds)
-            results.put(("done", spec["index"], (count, lat)))
+            results.put(("done", spec["index"], run_window(ops[kind], go, warmup, seconds)))
     except BaseException as exc:  # noqa: BLE001 - reported by the parent
         import traceback
 
@@ -230,17 +236,37 @@ def worker(url: str, spec: dict[str, Any], commands: Any, results: Any) -> None:
 
 
 @dataclass
+class Cell:
+    rate: float
+    lat: list[float]
+    client_cpu_ms: float
+    """Client processes' CPU per transaction (ms)."""
+    machine_busy: float
+    """Whole machine's busy CPUs during the window (0..nproc), everything included."""
+    machine_cpu_ms: float
+    """Whole machine's CPU per transaction (ms): clients, database server and anything else running."""
+
+
+@dataclass
 class Row:
     backend: str
     clients: int
-    engine: float
-    raw: float
-    engine_lat: list[float]
-    raw_lat: list[float]
+    engine: Cell
+    raw: Cell
 
     @property
     def ratio(self) -> float:
-        return self.engine / self.raw if self.raw else 0.0
+        return self.engine.rate / self.raw.rate if self.raw.rate else 0.0
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields[:8]) - idle, sum(fields[:8])
 
 
 def pct(values: list[float], q: float) -> float:
@@ -271,19 +297,30 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list
                 _expect(results, "ready", 120)
             rows = []
             for n in counts:
-                rates: dict[str, tuple[float, list[float]]] = {}
+                cells: dict[str, Cell] = {}
                 for kind in ("engine", "raw"):
                     go = time.time() + 0.3
                     for q in queues[:n]:
                         q.put((kind, go, args.warmup, args.seconds))
-                    total, lat = 0, []
+                    time.sleep(max(0.0, go + args.warmup - time.time()))
+                    busy0, total0 = cpu_ticks()
+                    time.sleep(max(0.0, go + args.warmup + args.seconds - time.time()))
+                    busy1, total1 = cpu_ticks()
+                    total, lat, cpu = 0, [], 0.0
                     for _ in range(n):
-                        c, lt = _expect(results, "done", args.warmup + args.seconds + 120)
+                        c, lt, cp = _expect(results, "done", args.warmup + args.seconds + 120)
                         total += c
                         lat.extend(lt)
-                    rates[kind] = (total / args.seconds, lat)
-                    print(f"  [{backend}] {n} client(s) {kind:6s}: {total / args.seconds:8.0f} tx/s", flush=True)
-                rows.append(Row(backend, n, rates["engine"][0], rates["raw"][0], rates["engine"][1], rates["raw"][1]))
+                        cpu += cp
+                    ncpu = len(os.sched_getaffinity(0))
+                    busy = ncpu * (busy1 - busy0) / (total1 - total0) if total1 > total0 else float("nan")
+                    cell = Cell(rate=total / args.seconds, lat=lat, client_cpu_ms=1e3 * cpu / max(total, 1),
+                                machine_busy=busy, machine_cpu_ms=1e3 * busy * args.seconds / max(total, 1))
+                    cells[kind] = cell
+                    print(f"  [{backend}] {n} client(s) {kind:6s}: {cell.rate:8.0f} tx/s  "
+                          f"(client CPU {cell.client_cpu_ms:.2f} ms/tx, machine {busy:.2f}/{ncpu} CPUs busy)",
+                          flush=True)
+                rows.append(Row(backend, n, cells["engine"], cells["raw"]))
         finally:
             for q in queues:
                 q.put(None)
@@ -333,13 +370,13 @@ def profile(backend: str, args: argparse.Namespace, tmp: Path) -> None:
         fx = build(backend, url, 1, args.projects)
         client = EngineClient(fx.url, fx.clients[0])
         run_window(client, time.time(), 0, args.warmup)  # warm caches outside the profile
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.process_time) if args.profile_clock == "cpu" else cProfile.Profile()
         prof.enable()
-        count, _ = run_window(client, time.time(), 0, args.seconds)
+        count, _, _ = run_window(client, time.time(), 0, args.seconds)
         prof.disable()
         client.close()
-        print(f"\n[{backend}] cProfile, 1 client, {count} transitions in {args.seconds:.0f}s "
-              f"(profiling overhead included):")
+        print(f"\n[{backend}] cProfile ({args.profile_clock} time), 1 client, {count} transitions in "
+              f"{args.seconds:g}s (profiling overhead included):")
         stats = pstats.Stats(prof).strip_dirs()
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
@@ -373,7 +410,9 @@ def machine() -> list[str]:
             f"{platform.system()} {platform.release()}",
             f"python    {platform.python_version()} ({platform.python_implementation()}), "
             f"SQLAlchemy {sqlalchemy.__version__}, psycopg {psycopg.__version__}, "
-            f"SQLite library {sqlite3.sqlite_version}"]
+            f"SQLite library {sqlite3.sqlite_version}",
+            f"load      1-min load average {LOAD_AT_START:.2f} before the run started (other work on the machine "
+            f"shares the CPUs)"]
 
 
 def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str, int],
@@ -393,9 +432,21 @@ def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r.backend:<11}{r.clients:>7}{r.engine:>13,.0f}{r.raw:>10,.0f}{r.ratio:>7.2f}"
-              f"{pct(r.engine_lat, .5) * 1e3:>10.2f}ms{pct(r.engine_lat, .99) * 1e3:>10.2f}ms"
-              f"{pct(r.raw_lat, .5) * 1e3:>7.2f}ms{pct(r.raw_lat, .99) * 1e3:>7.2f}ms")
+        e, w = r.engine, r.raw
+        print(f"{r.backend:<11}{r.clients:>7}{e.rate:>13,.0f}{w.rate:>10,.0f}{r.ratio:>7.2f}"
+              f"{pct(e.lat, .5) * 1e3:>10.2f}ms{pct(e.lat, .99) * 1e3:>10.2f}ms"
+              f"{pct(w.lat, .5) * 1e3:>7.2f}ms{pct(w.lat, .99) * 1e3:>7.2f}ms")
+    print()
+    print("CPU per transaction (client = the client processes; machine = all CPUs busy in the window / tx,")
+    print("i.e. client + database server + whatever else the machine ran):")
+    head = (f"{'backend':<11}{'clients':>7}{'engine client':>15}{'engine machine':>16}{'raw client':>12}"
+            f"{'raw machine':>13}{'busy CPUs e/r':>15}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        e, w = r.engine, r.raw
+        print(f"{r.backend:<11}{r.clients:>7}{e.client_cpu_ms:>13.2f}ms{e.machine_cpu_ms:>14.2f}ms"
+              f"{w.client_cpu_ms:>10.2f}ms{w.machine_cpu_ms:>11.2f}ms{e.machine_busy:>9.2f}/{w.machine_busy:.2f}")
     print()
     for backend, n in events.items():
         print(f"audit     {backend}: chain verified after the run ({n} events)")
@@ -408,9 +459,9 @@ def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str
                   f"{'MET' if ok else 'NOT MET'}")
     for r in rows:
         if r.clients == top:
-            ok = r.engine >= TARGET_RATE
+            ok = r.engine.rate >= TARGET_RATE
             print(f"target    {r.backend} ≥ {TARGET_RATE:,.0f} engine tx/s with {r.clients} clients: "
-                  f"{r.engine:,.0f} {'MET' if ok else 'NOT MET'}")
+                  f"{r.engine.rate:,.0f} {'MET' if ok else 'NOT MET'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -421,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", default="1,8", help="client counts (default 1,8)")
     ap.add_argument("--projects", type=int, default=4, help="projects per client (default 4)")
     ap.add_argument("--profile", action="store_true", help="cProfile one client instead of the benchmark")
+    ap.add_argument("--profile-clock", choices=("wall", "cpu"), default="wall",
+                    help="what the profile measures: wall time (waits included) or this process's CPU time")
     ap.add_argument("--top", type=int, default=30, help="rows of the profile to print")
     args = ap.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]

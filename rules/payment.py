@@ -151,3 +151,41 @@ def check_payment_item(kind: str, amount_fen: int, payee: str, invoice_no: str |
     if kind == "invoice" and not (invoice_no or "").strip():
         return refuse("payment.item_invalid", "发票付款须填写发票号码。", ART_PAYMENT)
     return OK
+
+
+def check_item_found(found: bool) -> Verdict:
+    """The payment item named belongs to this project."""
+    return OK if found else refuse("payment.item_not_found", "该项目没有此付款事项", ART_PAYMENT)
+
+
+def check_item_signable(kind: str, status: str) -> Verdict:
+    """Only an invoice not yet paid is signed."""
+    if kind == "invoice" and status == "open":
+        return OK
+    return refuse("payment.not_signable", "只有未支付的发票须签字", ART_PAYMENT)
+
+
+def check_voucher_evidence(item_kind: str, item_status: str, evidence_kind: str, have: Collection[str]) -> Verdict:
+    """A piece of no-invoice evidence is recorded once, on a voucher: the post-payment notice after payment,
+    the other pieces before it."""
+    if item_kind != "voucher":
+        return refuse("payment.not_voucher", "此付款事项不是无发票凭证", ART_PAYMENT)
+    if evidence_kind in have:
+        return refuse("payment.evidence_duplicate", "此项凭证材料已经登记", ART_PAYMENT)
+    if evidence_kind == "post_notice" and item_status != "paid":
+        return refuse("payment.notice_before_payment", "事后公示须在支付之后登记", ART_PAYMENT)
+    if evidence_kind != "post_notice" and item_status != "open":
+        return refuse("payment.evidence_after_payment", "事前、事中材料须在支付前登记", ART_PAYMENT)
+    return OK
+
+
+def check_item_unpaid(status: str) -> Verdict:
+    """A payment item is paid once."""
+    return OK if status == "open" else refuse("payment.already_paid", "此付款事项已支付", ART_PAYMENT)
+
+
+def check_idempotency_key(used_for_item_id: int, item_id: int) -> Verdict:
+    """A payment's idempotency key, once used, repeats only the same item's payment."""
+    if used_for_item_id == item_id:
+        return OK
+    return refuse("payment.key_reused", "该幂等键已用于另一笔付款", ART_PAYMENT)

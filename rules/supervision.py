@@ -115,3 +115,12 @@ def check_followup_recorded(count: int) -> Verdict:
         return refuse("followup.missing",
                       "项目开始后社区党工委须安排专人定期跟进,尚无跟进检查记录,不能报告完工。", ART_ACCEPTANCE)
     return OK
+
+
+def check_concern_resolvable(found: bool, resolved: bool) -> Verdict:
+    """The concern resolved belongs to this project and is not yet resolved."""
+    if not found:
+        return refuse("supervision.concern_not_found", "该项目没有此条监督意见", ART_SUPERVISION)
+    if resolved:
+        return refuse("supervision.concern_resolved", "此条监督意见已经解决", ART_SUPERVISION)
+    return OK

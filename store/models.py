@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -82,6 +83,8 @@ class Person(Base):
     """argon2 hash; None for accounts that cannot log in (e.g. the system)."""
     phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    """Where deadline notifications are e-mailed when SMTP is configured (None: inbox only)."""
 
 
 class Post(Base):
@@ -97,6 +100,43 @@ class Post(Base):
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     """Last day of the term, inclusive; None while the term runs."""
+
+
+# ---------------------------------------------------------------- API sessions and rate limits
+
+
+class AuthSession(Base):
+    """A login: a bearer token or a browser cookie session. Only the token's sha256 is stored."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (Index("ix_auth_sessions_person", "person_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """sha256 (hex) of the secret token the client holds."""
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    """``bearer`` (``Authorization`` header) | ``cookie`` (web pages; unsafe requests need the CSRF token)."""
+    csrf_hash: Mapped[str] = mapped_column(String(64), default="")
+    """sha256 of the CSRF token of a cookie session ('' for bearer tokens)."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    """Set by logout (or an administrator); a revoked session never authenticates again."""
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RateLimitHit(Base):
+    """One counted attempt (a failed login, a public objection) for fixed-window rate limiting."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_key", "bucket", "key", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(16))
+    """``login`` | ``objection``."""
+    key: Mapped[str] = mapped_column(String(200))
+    """``username|ip`` for logins, the client IP for objections."""
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 # ---------------------------------------------------------------- policy, calendar
@@ -540,6 +580,16 @@ class Deadline(Base):
     __table_args__ = (
         Index("ix_deadlines_open_due", "status", "due_at"),
         Index("ix_deadlines_entity", "entity_type", "entity_id"),
+        # the sweep's due scan: only open rows (fired and cleared ones pile up over the years)
+        Index("ix_deadlines_due_open", "due_at", "id", postgresql_where=text("status = 'open'"),
+              sqlite_where=text("status = 'open'")),
+        # deadlines the scheduler creates lazily are made once (insert-if-absent on this key)
+        Index("ux_deadlines_ref", "entity_type", "entity_id", "kind", "ref", unique=True,
+              postgresql_where=text("ref <> ''"), sqlite_where=text("ref <> ''")),
+        # provisional deadlines not yet flagged to the city's administrators
+        Index("ix_deadlines_unflagged", "id",
+              postgresql_where=text("provisional AND status = 'open' AND flagged_at IS NULL"),
+              sqlite_where=text("provisional AND status = 'open' AND flagged_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entity_type: Mapped[str] = mapped_column(String(16))
@@ -558,6 +608,20 @@ class Deadline(Base):
     """``open`` | ``fired`` | ``cleared``."""
     fired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ref: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """What the deadline is about within its entity, for deadlines made by the scheduler or an effect
+    (e.g. ``payment_item:12``, ``2026``, ``2026-Q2``); unique per (entity, kind) when not ''.
+    '' for the engine's state timers."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Sweeps that took the deadline and could not complete it (e.g. a timer refused by a guard)."""
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    """After a refusal, the sweep leaves the deadline alone until then (capped exponential backoff)."""
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Why the last attempt did not complete (the refusing rule's code and message)."""
+    outcome: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """What the sweep did: ``transitioned`` | ``escalated`` | ``overdue`` | ``notified`` | ``moot``."""
+    flagged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    """When a provisional deadline was flagged to the city's administrators."""
 
 
 class Notification(Base):
@@ -571,3 +635,32 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationDelivery(Base):
+    """One outbound copy of a notification (e-mail to the recipient, or the group-robot webhook).
+
+    Written in the notification's transaction, sent after it commits, outside any transaction;
+    the row records the outcome. A copy is at-least-once: a process killed between sending and
+    recording sends it again (the e-mail carries a stable Message-ID for de-duplication).
+    """
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel"),
+        Index("ix_deliveries_pending", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    """``email`` | ``webhook``."""
+    target: Mapped[str] = mapped_column(String(254), default="")
+    """The e-mail address ('' for the webhook, whose URL comes from the settings)."""
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """``pending`` | ``sending`` (claimed by a sender) | ``sent`` | ``failed`` (gave up)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

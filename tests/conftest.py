@@ -78,7 +78,6 @@ def new_database_url(backend: str, tmp: Path) -> str:
 
 @pytest.fixture(scope="session")
 def _databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Database]]:
-    from store.bootstrap import prepare
 
     made: dict[str, Database] = {}
     yield made

@@ -191,25 +191,24 @@ class Driver:
                 is_aid: bool = False, contractor: str = "xx市照明工程有限公司", marked: bool = False,
                 description: str = "更换小区内损坏路灯,改善居民夜间出行安全。") -> int:
         c = self.city.communities[community]
-        with at(self.tick()):
-            with self.db.uow() as uow:
-                need = record_need(uow.session, c.people["staff"], c.id, f"{title}的需求", "居民反映", "visit", 20)
-                fen = int(amount.replace(".", ""))
-                quantity = 2 if fen % 2 == 0 else 1
-                unit = format_yuan(fen // quantity)
-                proposal = ProposalIn(
-                    community_id=c.id, year=year, title=title, description=description, category=category,
-                    amount=amount, beneficiaries_count=beneficiaries, beneficiaries_desc="小区居民",
-                    contractor_name=contractor, contractor_kind=contractor_kind, is_aid=is_aid,
-                    small_group_marked=marked, planned_start=dt.date(year, 3, 1), planned_end=dt.date(year, 11, 30),
-                    category_justification="社区群众迫切需要的其他服务事项,经联席会议确认。" if category == "other" else "",
-                    forbidden_use_declaration={k: False for k in FORBIDDEN_USES},
-                    need_ids=[need.id],
-                    line_items=[LineItemIn(description=f"{title}(物资与服务)", quantity=quantity, unit_price=unit,
-                                           catalog_item="C1902 维修和保养服务")])
-                project, _warnings = propose_project(uow.session, c.people["secretary"], proposal)
-                uow.commit()
-                return project.id
+        with at(self.tick()), self.db.uow() as uow:
+            need = record_need(uow.session, c.people["staff"], c.id, f"{title}的需求", "居民反映", "visit", 20)
+            fen = int(amount.replace(".", ""))
+            quantity = 2 if fen % 2 == 0 else 1
+            unit = format_yuan(fen // quantity)
+            proposal = ProposalIn(
+                community_id=c.id, year=year, title=title, description=description, category=category,
+                amount=amount, beneficiaries_count=beneficiaries, beneficiaries_desc="小区居民",
+                contractor_name=contractor, contractor_kind=contractor_kind, is_aid=is_aid,
+                small_group_marked=marked, planned_start=dt.date(year, 3, 1), planned_end=dt.date(year, 11, 30),
+                category_justification="社区群众迫切需要的其他服务事项,经联席会议确认。" if category == "other" else "",
+                forbidden_use_declaration={k: False for k in FORBIDDEN_USES},
+                need_ids=[need.id],
+                line_items=[LineItemIn(description=f"{title}(物资与服务)", quantity=quantity, unit_price=unit,
+                                       catalog_item="C1902 维修和保养服务")])
+            project, _warnings = propose_project(uow.session, c.people["secretary"], proposal)
+            uow.commit()
+            return project.id
 
     def meeting(self, passed: bool = True, divided: bool = False) -> dict[str, Any]:
         votes = (9, 1, 1) if passed else ((5, 4, 2) if divided else (2, 8, 1))

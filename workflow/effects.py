@@ -423,6 +423,11 @@ def record_voucher_evidence(ctx: Context, from_state: str, to_state: str) -> Non
         notice = _post_notice(ctx, "voucher_payment", f"无发票支出公示:{p.title}", "voucher_payment", values, due,
                               provisional, payment_item_id=item.id)
         notice_id = notice.id
+        # the notice period is a deadline row too: the sweep records its end (workflow.sweep)
+        ctx.session.add(Deadline(entity_type="project", entity_id=p.id, kind="voucher_notice", event="",
+                                 ref=f"payment_item:{item.id}", start_date=ctx.today,
+                                 workdays=ctx.policy.voucher_notice_workdays, due_at=due, provisional=provisional,
+                                 status="open", created_at=ctx.now))
     ctx.session.add(VoucherEvidence(payment_item_id=e.payment_item_id, kind=e.kind, document_sha256=digest,
                                     notice_id=notice_id, recorded_by=ctx.actor_id, at=ctx.now))
     ctx.produced.update(payment_item_id=e.payment_item_id, kind=e.kind, document=digest)
@@ -431,7 +436,8 @@ def record_voucher_evidence(ctx: Context, from_state: str, to_state: str) -> Non
 @precheck("project", "pay")
 def pay_replay(ctx: Context) -> Outcome | None:
     """A repeated payment request (same key) answers with the first one's result and pays nothing."""
-    from rules.verdict import Verdict, refuse
+    from rules import payment as r_payment
+    from rules.verdict import Verdict
 
     existing = ctx.session.execute(select(Payment).where(Payment.idempotency_key == ctx.payload.idempotency_key)
                                    ).scalar_one_or_none()
@@ -439,8 +445,8 @@ def pay_replay(ctx: Context) -> Outcome | None:
         return None
     base = dict(entity_type="project", entity_id=ctx.row.id, from_state=ctx.from_state, to_state=ctx.from_state,
                 version=ctx.row.version)
-    if existing.payment_item_id != ctx.payload.payment_item_id:
-        return Outcome(ok=False, status=409, verdict=refuse("payment.key_reused", "该幂等键已用于另一笔付款", "第十三条"),
+    if not (v := r_payment.check_idempotency_key(existing.payment_item_id, ctx.payload.payment_item_id)).ok:
+        return Outcome(ok=False, status=409, verdict=v,
                        **base)
     return Outcome(ok=True, status=200, verdict=Verdict(ok=True, code="payment.replayed", message="此笔付款已完成,未重复支付",
                                                         article="第十三条"),

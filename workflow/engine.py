@@ -15,11 +15,12 @@ from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from rules import workflow as r_workflow
 from rules.policy import Policy
-from rules.verdict import Verdict, refuse
+from rules.verdict import Verdict
 from store.models import Deadline, FundYear, Organisation, Person, PolicyVersion, Post, Project
 from workflow import audit, clock
 from workflow.machines import Subject, Workflow, workflow_for
@@ -103,10 +104,14 @@ def org_chain(session: Session, org_id: int) -> dict[str, int]:
     return out
 
 
+# Hot statements are built once with bound parameters: building a select and its cache key on every
+# call costs more CPU than executing it (bench/engine.py). Same SQL, same rows.
+_POSTS_ON = select(Post).where(Post.person_id == bindparam("person_id"), Post.valid_from <= bindparam("day"),
+                               (Post.valid_to.is_(None)) | (Post.valid_to >= bindparam("day")))
+
+
 def posts_on(session: Session, person_id: int, day: dt.date) -> list[Post]:
-    stmt = select(Post).where(Post.person_id == person_id, Post.valid_from <= day,
-                              (Post.valid_to.is_(None)) | (Post.valid_to >= day))
-    return list(session.execute(stmt).scalars())
+    return list(session.execute(_POSTS_ON, {"person_id": person_id, "day": day}).scalars())
 
 
 def people_with_role(session: Session, org_id: int, role: str, day: dt.date) -> list[int]:
@@ -256,12 +261,23 @@ def _load_plugins() -> None:
 MODELS: dict[str, type[Project] | type[FundYear]] = {"project": Project, "fund_year": FundYear}
 
 
+_LOCK_STMTS: dict[tuple[str, bool], Any] = {}
+
+
+def _lock_stmt(entity_type: str, for_update: bool) -> Any:
+    stmt = _LOCK_STMTS.get((entity_type, for_update))
+    if stmt is None:
+        model = MODELS[entity_type]
+        stmt = select(model).where(model.id == bindparam("entity_id")).execution_options(populate_existing=True)
+        if for_update:
+            stmt = stmt.with_for_update()
+        _LOCK_STMTS[(entity_type, for_update)] = stmt
+    return stmt
+
+
 def lock_row(session: Session, entity_type: str, entity_id: int) -> Any:
-    model = MODELS[entity_type]
-    stmt = select(model).where(model.id == entity_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return session.execute(stmt).scalar_one_or_none()
+    stmt = _lock_stmt(entity_type, session.get_bind().dialect.name == "postgresql")
+    return session.execute(stmt, {"entity_id": entity_id}).scalar_one_or_none()
 
 
 def _state_label(wf: Workflow, state: str) -> str:
@@ -301,30 +317,26 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
     now = now or clock.now()
     raw = dict(payload or {})
     wf = workflow_for(entity_type)
-    if trigger not in wf.triggers():
-        return refused(refuse("workflow.unknown_event", f"没有名为「{trigger}」的操作", ""), 404)
+    if not (v := r_workflow.check_event_known(trigger, wf.triggers(), "")).ok:
+        return refused(v, 404)
     row = lock_row(session, entity_type, entity_id)
     if row is None:
-        return refused(refuse("workflow.not_found", "记录不存在", ""), 404)
+        return refused(r_workflow.check_found(False, ""), 404)
     base = {"entity_type": entity_type, "entity_id": entity_id, "from_state": row.state, "version": row.version}
-    if expected_version is not None and expected_version != row.version:
-        return refused(refuse("workflow.version_mismatch",
-                              f"记录已被他人修改(当前版本 {row.version},请求基于版本 {expected_version}),请刷新后重试",
-                              ""), 412, **base)
+    if not (v := r_workflow.check_version(row.version, expected_version, "")).ok:
+        return refused(v, 412, **base)
     candidates = wf.candidates(trigger, row.state)
     article = wf.article(trigger)
-    if not candidates:
-        return refused(refuse("workflow.invalid_state",
-                              f"当前状态为「{_state_label(wf, row.state)}」,不能执行「{_event_label(wf, trigger)}」",
-                              article), 409, **base)
+    if not (v := r_workflow.check_state_allows(bool(candidates), _state_label(wf, row.state),
+                                               _event_label(wf, trigger), article)).ok:
+        return refused(v, 409, **base)
     roles = wf.roles_for(trigger, row.state)
     orgs = org_chain(session, row.community_id)
     day = clock.local_date(now)
     post, role = resolve_post(session, actor, roles, orgs, day, as_role)
-    if not role:
-        allowed = "、".join(ROLE_LABELS.get(r, r) for r in roles)
-        return refused(refuse("auth.no_post", f"您当日没有可执行「{_event_label(wf, trigger)}」的岗位(需要: {allowed})",
-                              article), 403, **base)
+    if not (v := r_workflow.check_post(role, _event_label(wf, trigger), [ROLE_LABELS.get(r, r) for r in roles],
+                                       article)).ok:
+        return refused(v, 403, **base)
     schema = _PAYLOADS.get((entity_type, trigger))
     parsed: Any = None
     if schema is not None:
@@ -333,8 +345,7 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ()))
-            return refused(refuse("payload.invalid", f"提交的内容不正确: {where} {first.get('msg', '')}".strip(),
-                                  article), 422, **base)
+            return refused(r_workflow.check_payload_valid([(where, str(first.get("msg", "")))], article), 422, **base)
     ctx = Context(session=session, entity_type=entity_type, row=row, trigger=trigger, actor=actor, post=post,
                   role=role, payload=parsed, raw_payload=raw, reason=reason.strip(), now=now, workflow=wf,
                   from_state=row.state)
@@ -349,7 +360,7 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
         for name, verdict in subject.verdicts:
             if not verdict.ok and name not in wf.selectors:
                 return refused(verdict, 409, **base)
-        return refused(refuse("workflow.no_branch", f"「{_event_label(wf, trigger)}」的条件不满足", article), 409, **base)
+        return refused(r_workflow.check_branch_found(bool(moved), _event_label(wf, trigger), article), 409, **base)
     from_state, to_state = row.state, subject.state
     eff = _EFFECTS.get((entity_type, trigger))
     if eff is not None:
@@ -377,7 +388,8 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
 
 
 def compute_due(session: Session, start: dt.date, workdays: int) -> tuple[dt.datetime, bool]:
-    from store.calendar import compute_due as _compute, load_calendar
+    from store.calendar import compute_due as _compute
+    from store.calendar import load_calendar
 
     return _compute(load_calendar(session), start, workdays)
 

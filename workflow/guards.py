@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from rules import approval as r_approval
 from rules import cap as r_cap
+from rules import common as r_common
+from rules import deadline as r_deadline
 from rules import meeting as r_meeting
+from rules import notice as r_notice
 from rules import payment as r_payment
 from rules import project as r_project
 from rules import supervision as r_supervision
+from rules import year as r_year
 from rules.money import parse_yuan
 from rules.verdict import OK, Verdict, refuse
 from store.models import (
@@ -47,17 +51,13 @@ def _figures(ctx: Context) -> r_cap.FundFigures:
 
 @guard("reason_given")
 def reason_given(ctx: Context) -> Verdict:
-    if len(ctx.reason) >= 2:
-        return OK
-    return refuse("workflow.reason_missing", "此操作须填写理由", ctx.workflow.article(ctx.trigger))
+    return r_common.check_reason_given(ctx.reason, ctx.workflow.article(ctx.trigger))
 
 
 @guard("text_given")
 def text_given(ctx: Context) -> Verdict:
     text = getattr(ctx.payload, "text", None) or getattr(ctx.payload, "notes", None) or ""
-    if len(text.strip()) >= 2:
-        return OK
-    return refuse("workflow.text_missing", "须填写具体内容", ctx.workflow.article(ctx.trigger))
+    return r_common.check_text_given(text, ctx.workflow.article(ctx.trigger))
 
 
 @guard("deadline_reached")
@@ -65,28 +65,29 @@ def deadline_reached(ctx: Context) -> Verdict:
     timers = getattr(ctx.workflow.module, "TIMERS", {})
     spec = timers.get(ctx.from_state)
     dl = open_deadline(ctx.session, ctx.entity_type, ctx.row.id, spec["kind"]) if spec else None
-    if dl is None:
-        return refuse("deadline.missing", "未找到该阶段的期限记录", ctx.workflow.article(ctx.trigger))
-    if ctx.now < dl.due_at:
-        from workflow.clock import SHANGHAI
-        local = dl.due_at.astimezone(SHANGHAI)
-        return refuse("deadline.not_reached",
-                      f"期限未满: 须到 {local:%Y-%m-%d %H:%M}(北京时间)后方可进行",
-                      ctx.workflow.article(ctx.trigger))
-    return OK
+    return r_deadline.check_deadline_reached(ctx.now, dl.due_at if dl is not None else None,
+                                             ctx.workflow.article(ctx.trigger))
 
 
 # ------------------------------------------------------------------------------ proposal (Art. 4, 8, 9)
 
 
+# Statements on the hot path (every forward transition, every proposal check) are built once with bound
+# parameters: building a select and its cache key on each call costs more CPU than running it.
+_LINE_ITEMS = select(LineItem).where(LineItem.project_id == bindparam("project_id")).order_by(LineItem.id)
+_NEED_IDS = select(ProjectNeed.need_id).where(ProjectNeed.project_id == bindparam("project_id"))
+_OPEN_CONCERNS = select(func.count()).select_from(Concern).where(Concern.project_id == bindparam("project_id"),
+                                                                 Concern.resolved_at.is_(None))
+
+
 def _line_items(ctx: Context) -> list[LineItem]:
     return ctx.memo("line_items", lambda: list(ctx.session.execute(
-        select(LineItem).where(LineItem.project_id == ctx.row.id).order_by(LineItem.id)).scalars()))
+        _LINE_ITEMS, {"project_id": ctx.row.id}).scalars()))
 
 
 def proposal_of(ctx: Context) -> r_project.Proposal:
     p = ctx.project
-    needs = tuple(r[0] for r in ctx.session.execute(select(ProjectNeed.need_id).where(ProjectNeed.project_id == p.id)))
+    needs = tuple(r[0] for r in ctx.session.execute(_NEED_IDS, {"project_id": p.id}))
     items = tuple(r_project.LineItemData(description=i.description, quantity=i.quantity,
                                          unit_price_fen=i.unit_price_fen, amount_fen=i.amount_fen,
                                          catalog_item=i.catalog_item) for i in _line_items(ctx))
@@ -181,8 +182,7 @@ def _open_objections(ctx: Context) -> int:
 
 @guard("no_open_objection")
 def no_open_objection(ctx: Context) -> Verdict:
-    n = _open_objections(ctx)
-    return OK if n == 0 else refuse("notice.open_objection", f"公示期内有 {n} 条异议未解决,须回到联席会议", "第十条")
+    return r_notice.check_no_open_objection(_open_objections(ctx))
 
 
 @guard("open_objection")
@@ -193,19 +193,17 @@ def open_objection(ctx: Context) -> Verdict:
 @guard("notice_open")
 def notice_open(ctx: Context) -> Verdict:
     notice = current_notice(ctx)
-    if notice is None or not (notice.starts_at <= ctx.now < notice.ends_at):
-        return refuse("notice.closed", "公示期已结束或未开始,不能再提出异议", "第十条")
-    return OK
+    if notice is None:
+        return r_notice.check_notice_open(ctx.now, None, None)
+    return r_notice.check_notice_open(ctx.now, notice.starts_at, notice.ends_at)
 
 
 @guard("objection_answerable")
 def objection_answerable(ctx: Context) -> Verdict:
     obj = ctx.session.get(Objection, ctx.payload.objection_id)
     if obj is None or obj.project_id != ctx.row.id:
-        return refuse("notice.objection_not_found", "该项目没有此条异议", "第十条")
-    if obj.resolved:
-        return refuse("notice.objection_resolved", "此条异议已经解决", "第十条")
-    return OK
+        return r_notice.check_objection_answerable(False, False)
+    return r_notice.check_objection_answerable(True, bool(obj.resolved))
 
 
 # ------------------------------------------------------------------------------------ supervision (Art. 14)
@@ -219,8 +217,7 @@ def _signed_stages(ctx: Context) -> list[str]:
 def no_open_concern(ctx: Context) -> Verdict:
     if ctx.entity_type != "project":
         return OK
-    n = ctx.session.execute(select(func.count()).select_from(Concern).where(
-        Concern.project_id == ctx.row.id, Concern.resolved_at.is_(None))).scalar_one()
+    n = ctx.session.execute(_OPEN_CONCERNS, {"project_id": ctx.row.id}).scalar_one()
     return r_supervision.check_no_open_concern(int(n))
 
 
@@ -252,10 +249,8 @@ def supervisor_not_performer(ctx: Context) -> Verdict:
 def concern_resolvable(ctx: Context) -> Verdict:
     c = ctx.session.get(Concern, ctx.payload.concern_id)
     if c is None or c.project_id != ctx.row.id:
-        return refuse("supervision.concern_not_found", "该项目没有此条监督意见", "第十四条")
-    if c.resolved_at is not None:
-        return refuse("supervision.concern_resolved", "此条监督意见已经解决", "第十四条")
-    return OK
+        return r_supervision.check_concern_resolvable(False, False)
+    return r_supervision.check_concern_resolvable(True, c.resolved_at is not None)
 
 
 @guard("declaration_signed_off")
@@ -437,7 +432,7 @@ def _evidence(ctx: Context, item_id: int) -> list[str]:
     return [r[0] for r in ctx.session.execute(select(VoucherEvidence.kind).where(VoucherEvidence.payment_item_id == item_id))]
 
 
-_NO_ITEM = refuse("payment.item_not_found", "该项目没有此付款事项", "第十三条")
+_NO_ITEM = r_payment.check_item_found(False)
 
 
 @guard("payment_item_valid")
@@ -472,8 +467,9 @@ def invoice_signature_valid(ctx: Context) -> Verdict:
     item = _item(ctx)
     if item is None:
         return _NO_ITEM
-    if item.kind != "invoice" or item.status != "open":
-        return refuse("payment.not_signable", "只有未支付的发票须签字", "第十三条")
+    signable = r_payment.check_item_signable(item.kind, item.status)
+    if not signable.ok:
+        return signable
     return r_payment.check_invoice_signature(_signatures(ctx, item.id), ctx.role, ctx.actor_id, ctx.post is not None)
 
 
@@ -482,16 +478,8 @@ def voucher_evidence_valid(ctx: Context) -> Verdict:
     item = _item(ctx)
     if item is None:
         return _NO_ITEM
-    if item.kind != "voucher":
-        return refuse("payment.not_voucher", "此付款事项不是无发票凭证", "第十三条")
-    have = _evidence(ctx, item.id)
-    if ctx.payload.kind in have:
-        return refuse("payment.evidence_duplicate", "此项凭证材料已经登记", "第十三条")
-    if ctx.payload.kind == "post_notice" and item.status != "paid":
-        return refuse("payment.notice_before_payment", "事后公示须在支付之后登记", "第十三条")
-    if ctx.payload.kind != "post_notice" and item.status != "open":
-        return refuse("payment.evidence_after_payment", "事前、事中材料须在支付前登记", "第十三条")
-    return OK
+    have = _evidence(ctx, item.id) if item.kind == "voucher" else []
+    return r_payment.check_voucher_evidence(item.kind, item.status, ctx.payload.kind, have)
 
 
 @guard("payment_ready")
@@ -499,8 +487,9 @@ def payment_ready(ctx: Context) -> Verdict:
     item = _item(ctx)
     if item is None:
         return _NO_ITEM
-    if item.status != "open":
-        return refuse("payment.already_paid", "此付款事项已支付", "第十三条")
+    unpaid = r_payment.check_item_unpaid(item.status)
+    if not unpaid.ok:
+        return unpaid
     if item.kind == "invoice":
         return r_payment.check_invoice_ready_for_payment(_signatures(ctx, item.id))
     v = r_payment.check_voucher_allowed(ctx.project.contractor_kind, ctx.project.is_aid)
@@ -542,13 +531,9 @@ def all_items_paid(ctx: Context) -> Verdict:
 
 @guard("report_valid")
 def report_valid(ctx: Context) -> Verdict:
-    if len(ctx.payload.summary) >= 10:
-        return OK
-    return refuse("year.report_incomplete", "年度报告须说明全年经费使用情况(至少 10 个字)", "第十六条")
+    return r_year.check_report(ctx.payload.summary)
 
 
 @guard("year_ended")
 def year_ended(ctx: Context) -> Verdict:
-    if ctx.today.year > ctx.row.year:
-        return OK
-    return refuse("year.not_ended", f"{ctx.row.year} 年度尚未结束,不能结转", "第十三条")
+    return r_year.check_year_ended(ctx.row.year, ctx.today)

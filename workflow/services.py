@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rules import project as r_project
+from rules import workflow as r_workflow
+from rules import year as r_year
 from rules.money import format_yuan, parse_yuan
 from rules.policy import Policy
-from rules.verdict import Verdict, refuse
+from rules.verdict import Verdict
 from store.db import Database
 from store.models import (
     FundYear,
@@ -60,7 +62,7 @@ def current_policy(session: Session, city_id: int, day: dt.date) -> PolicyVersio
                           .order_by(PolicyVersion.effective_from.desc(), PolicyVersion.version.desc())
                           .limit(1)).scalar_one_or_none()
     if row is None:
-        raise ServiceError(refuse("policy.missing", "本市尚未发布生效的政策版本", "第五条"), 409)
+        raise ServiceError(r_workflow.check_policy_published(False), 409)
     return row
 
 
@@ -153,8 +155,8 @@ def record_need(session: Session, actor: Actor, community_id: int, title: str, d
 def _require_post(session: Session, actor: Actor, community_id: int, roles: tuple[str, ...], what: str,
                   article: str) -> tuple[Any, str]:
     post, role = resolve_post(session, actor, list(roles), org_chain(session, community_id), clock.today())
-    if not role or role in ("public", "system"):
-        raise ServiceError(refuse("auth.no_post", "您当日没有在该社区执行此操作的岗位", article), 403)
+    if not (v := r_workflow.check_post_in_community(role, article)).ok:
+        raise ServiceError(v, 403)
     return post, role
 
 
@@ -202,11 +204,12 @@ def propose_project(session: Session, actor: Actor, p: ProposalIn) -> tuple[Proj
     fy = session.execute(select(FundYear).where(FundYear.community_id == p.community_id, FundYear.year == p.year)
                          ).scalar_one_or_none()
     if fy is None or fy.state != "open":
-        raise ServiceError(refuse("year.not_open", f"{p.year} 年度经费未开放,不能提议项目", "第五条"), 409)
+        raise ServiceError(r_year.check_year_open(p.year, fy.state if fy is not None else None), 409)
     for nid in p.need_ids:
         need = session.get(Need, nid)
-        if need is None or need.community_id != p.community_id:
-            raise ServiceError(refuse("proposal.need_invalid", f"需求 #{nid} 不属于本社区", "第九条"), 422)
+        if not (v := r_workflow.check_need_of_community(nid, need.community_id if need is not None else None,
+                                                        p.community_id)).ok:
+            raise ServiceError(v, 422)
     policy = policy_of(session, fy.policy_version_id)
     now = clock.now()
     amount = parse_yuan(p.amount)

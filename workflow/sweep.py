@@ -1,113 +1,532 @@
 """The sweep: turns due deadline rows into timer events through the engine, exactly once.
 
-Deadlines are rows, never in-memory timers. A sweep selects the due ones (PostgreSQL:
-``FOR UPDATE SKIP LOCKED``, so two sweeps never take the same row) and handles each in its own
-transaction: re-check it is still open, fire its timer event as the system (or, for an approval
-that is overdue, escalate — silence is never consent), and mark it fired in the same commit.
+Deadlines are rows, never in-memory timers. A sweep lists the open deadlines due by ``now``
+(earliest first, one range scan of the partial index ``ix_deadlines_due_open``) and handles them
+in small batches, one transaction per batch:
+
+1. lock the batch's deadline rows that are still open and due (PostgreSQL: ``FOR UPDATE SKIP
+   LOCKED``, so two sweeps never take the same row; SQLite: the write transaction serialises);
+2. for each, inside a SAVEPOINT, lock its project / fund year (``SKIP LOCKED`` too: a row a user
+   is changing right now is left for the next sweep rather than waited for — no lock cycle with
+   the engine, which locks the entity before it touches its deadlines) and run the kind's handler:
+   fire the timer event as the system, or escalate / remind with notifications;
+3. mark the deadline ``fired`` (or ``cleared`` when nothing was left to do) in the same commit.
+
 A crash anywhere leaves the deadline open and the entity untouched, and the next sweep takes it.
+A timer the rules refuse (e.g. ``completion_elapsed`` before the supervisor's write-off sign-off,
+``close_year`` before the disclosure has run) rolls back to its savepoint; the deadline stays open
+with ``attempts`` + 1 and ``next_attempt_at`` pushed back (1 min, 2 min, 4 min … capped at 1 h), so
+it is retried, never in a hot loop. Silence is never consent: an overdue approval is escalated
+(audit event + notifications), never approved.
+
+Then provisional deadlines (a year whose official schedule is not loaded) are flagged to the
+city's administrators once each, and queued e-mail / webhook copies are sent (``workflow.notify``).
+The deadlines made lazily (fund year, follow-up, needs collection) are created by
+``workflow.jobs``; this module only fires rows.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal_column, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from store.db import Database
-from store.models import Deadline, Notification, Project
-from workflow import clock
+from store.models import Deadline, FundYear, Organisation, Project
+from workflow import audit, clock
 from workflow.engine import SYSTEM, fire, org_chain, people_with_role
+from workflow.notify import Settings, deliver_pending, notify
+
+log = logging.getLogger("fundflow.sweep")
+
+BATCH = 50
+"""Deadlines per transaction."""
+FETCH = 1000
+"""Due ids listed per read."""
+RETRY_BASE = dt.timedelta(minutes=1)
+RETRY_CAP = dt.timedelta(hours=1)
+
+KIND_LABELS = {
+    "publicity": "项目公示期", "completion_publicity": "建成公示期", "disclosure": "年度公示期",
+    "approval_due": "审批期限", "voucher_notice": "无发票支出公示期", "followup_due": "跟进检查期限",
+    "report_reminder": "年度报告提醒", "report_due": "年度报告期限", "disclosure_start_due": "年度公示开始期限",
+    "year_close": "年度结转", "needs_collection": "需求征集",
+}
+
+_OPEN: ColumnElement[str] = literal_column("'open'")
+"""Inline 'open' (not a bind parameter) so that the planner can always use the partial indexes."""
 
 
 @dataclass
 class SweepResult:
     fired: int = 0
+    """Timer events that moved a project or fund year."""
     escalated: int = 0
+    """Overdue steps escalated (approval, annual report, disclosure start)."""
+    notified: int = 0
+    """Reminders sent (follow-up, report reminder, needs collection, voucher notice end)."""
+    moot: int = 0
+    """Deadlines with nothing left to do (the entity had already moved on): cleared."""
     refused: int = 0
+    """Timers the rules refused this time: retried later with backoff."""
+    busy: int = 0
+    """Deadlines whose entity a user was changing at that moment: left for the next sweep."""
+    errors: int = 0
+    flagged: int = 0
+    """Provisional deadlines flagged to administrators."""
+    delivered: int = 0
+    """E-mail / webhook copies sent."""
     notes: list[str] = field(default_factory=list)
+
+    def add(self, outcome: str) -> None:
+        name = {"transitioned": "fired", "escalated": "escalated", "overdue": "escalated", "notified": "notified",
+                "moot": "moot", "refused": "refused", "busy": "busy", "error": "errors"}.get(outcome)
+        if name:
+            setattr(self, name, getattr(self, name) + 1)
+
+    @property
+    def handled(self) -> int:
+        return self.fired + self.escalated + self.notified + self.moot
+
+
+class Busy(Exception):
+    """The deadline's entity is locked by someone else right now."""
+
+
+class Refused(Exception):
+    """The rules refused the timer this time; the deadline is retried later."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+# ------------------------------------------------------------------------------------------ queries
+
+
+def _retry_due(now: dt.datetime) -> ColumnElement[bool]:
+    return or_(Deadline.next_attempt_at.is_(None), Deadline.next_attempt_at <= now)
 
 
 def due_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
-    """Ids of open deadlines due at ``now``, earliest first (one indexed range scan)."""
-    stmt = (select(Deadline.id).where(Deadline.status == "open", Deadline.due_at <= now)
+    """Ids of open deadlines due at ``now`` (and not backing off), earliest first (one index range scan)."""
+    stmt = (select(Deadline.id).where(Deadline.status == _OPEN, Deadline.due_at <= now, _retry_due(now))
             .order_by(Deadline.due_at, Deadline.id).limit(limit))
     return [r[0] for r in session.execute(stmt)]
 
 
-def _take(session: Session, deadline_id: int) -> Deadline | None:
-    stmt = select(Deadline).where(Deadline.id == deadline_id, Deadline.status == "open")
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+def _pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
-def _escalate(session: Session, dl: Deadline, now: dt.datetime) -> int:
-    """An overdue approval: notify both main leaders and the community's supervisors (Art. 11, 14)."""
-    project = session.get(Project, dl.entity_id)
+def lock_or_busy(session: Session, model: Any, entity_id: int) -> Any:
+    """The row locked for this transaction, None if it does not exist; raises Busy if another holds it."""
+    stmt = select(model).where(model.id == entity_id).execution_options(populate_existing=True)
+    if not _pg(session):
+        return session.execute(stmt).scalar_one_or_none()
+    row = session.execute(stmt.with_for_update(skip_locked=True)).scalar_one_or_none()
+    if row is None and session.execute(select(model.id).where(model.id == entity_id)).first() is not None:
+        raise Busy(f"{model.__tablename__} #{entity_id}")
+    return row
+
+
+def _people(session: Session, day: dt.date, *wanted: tuple[int | None, str]) -> list[int]:
+    out: dict[int, None] = {}
+    for org_id, role in wanted:
+        if org_id is not None:
+            for pid in people_with_role(session, org_id, role, day):
+                out.setdefault(pid, None)
+    return list(out)
+
+
+def _local(instant: dt.datetime) -> str:
+    return f"{instant.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}"
+
+
+def _due_day(dl: Deadline) -> str:
+    """The last day of the period (the deadline is 24:00 of it)."""
+    return (dl.due_at.astimezone(clock.SHANGHAI) - dt.timedelta(microseconds=1)).date().isoformat()
+
+
+def _record(session: Session, row: Any, entity_type: str, event: str, now: dt.datetime, payload: dict[str, Any],
+            reason: str = "") -> None:
+    """A system audit event that keeps the state (escalations, notice ends): the caller holds the row lock."""
+    audit.append(session, row, entity_type=entity_type, entity_id=row.id, event=event, at=now,
+                 actor_label="system", role="system", from_state=row.state, to_state=row.state, payload=payload,
+                 reason=reason)
+
+
+# ----------------------------------------------------------------------------------------- handlers
+
+Handler = Callable[[Session, Deadline, dt.datetime, Settings], str]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*kinds: str) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        for k in kinds:
+            _HANDLERS[k] = fn
+        return fn
+    return deco
+
+
+_TIMER_MODELS: dict[str, Any] = {"project": Project, "fund_year": FundYear}
+
+
+def fire_timer(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+    """The state timers of the definitions (``publicity_elapsed``, ``completion_elapsed``, ``disclosure_elapsed``)."""
+    model = _TIMER_MODELS.get(dl.entity_type)
+    if model is None:
+        raise Refused("sweep.unknown_entity", f"未知的期限对象类型 {dl.entity_type}")
+    row = lock_or_busy(session, model, dl.entity_id)
+    if row is None:
+        return "moot"
+    outcome = fire(session, dl.entity_type, dl.entity_id, dl.event, SYSTEM, {}, now=now)
+    if not outcome.ok:
+        if outcome.verdict.code in ("workflow.invalid_state", "workflow.not_found"):
+            return "moot"  # the entity left the state without clearing the deadline
+        raise Refused(outcome.verdict.code, outcome.verdict.message)
+    day = clock.local_date(now)
+    orgs = org_chain(session, row.community_id)
+    if dl.entity_type == "project":
+        went = {"ready_to_submit": "公示期满且无未解决异议,可以报党工委审批。",
+                "joint_meeting": "公示期满,仍有未解决的异议,项目已退回联席会议讨论。",
+                "closed": "建成公示期满,监督委员会已签字销号,项目已办结。"}.get(outcome.to_state, "")
+        recipients = _people(session, day, (orgs.get("community"), "community_secretary"))
+        notify(session, deadline_id=dl.id, recipients=recipients, kind=dl.event,
+               title=f"{KIND_LABELS.get(dl.kind, dl.kind)}届满:{row.code} {row.title}",
+               body=f"项目「{row.title}」({row.code})的{KIND_LABELS.get(dl.kind, dl.kind)}已于 {_due_day(dl)} 24:00 届满。{went}",
+               now=now, settings=settings)
+    else:
+        _nudge_year_close(session, row)
+        recipients = _people(session, day, (orgs.get("community"), "community_secretary"),
+                             (orgs.get("area"), "finance_officer"))
+        notify(session, deadline_id=dl.id, recipients=recipients, kind=dl.event,
+               title=f"{row.year} 年度公示期满",
+               body=f"{row.year} 年度专项经费使用情况公示已于 {_due_day(dl)} 24:00 期满;年度结束后系统自动办理结余结转。",
+               now=now, settings=settings)
+    return "transitioned"
+
+
+def _nudge_year_close(session: Session, fy: FundYear) -> None:
+    """The disclosure has run: a year close that was backing off is retried at the next sweep."""
+    session.execute(update(Deadline).where(
+        Deadline.entity_type == "community", Deadline.entity_id == fy.community_id, Deadline.kind == "year_close",
+        Deadline.ref == str(fy.year), Deadline.status == "open").values(next_attempt_at=None)
+        .execution_options(synchronize_session=False))
+
+
+@handles("approval_due")
+def approval_overdue(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+    """Art. 11: no decision within the working days after receipt — escalate; never approve."""
+    project = lock_or_busy(session, Project, dl.entity_id)
     if project is None or project.state != "pending_approval":
-        return 0
+        return "moot"
     orgs = org_chain(session, project.community_id)
     day = clock.local_date(now)
-    recipients: dict[int, None] = {}
-    for role, org in (("working_secretary", "area"), ("construction_director", "area"), ("supervisor", "community")):
-        for pid in people_with_role(session, orgs[org], role, day):
-            recipients.setdefault(pid, None)
-    local_due = dl.due_at.astimezone(clock.SHANGHAI)
-    for pid in recipients:
-        session.add(Notification(
-            deadline_id=dl.id, recipient_id=pid, kind="approval_overdue",
-            title=f"审批逾期:{project.code} {project.title}",
-            body=(f"项目「{project.title}」的申请审批表已于 {project.received_at.astimezone(clock.SHANGHAI):%Y-%m-%d} 报送,"
-                  f"按《细则》第十一条应在 5 个工作日内(截至 {local_due:%Y-%m-%d %H:%M})研究审批,现已逾期。"
-                  "逾期不视为同意,请尽快召开班子会议研究。") if project.received_at else "审批已逾期",
-            created_at=now))
-    return len(recipients)
+    recipients = _people(session, day, (orgs.get("area"), "working_secretary"),
+                         (orgs.get("area"), "construction_director"), (orgs.get("community"), "supervisor"))
+    received = _local(project.received_at) if project.received_at else "—"
+    body = (f"项目「{project.title}」({project.code})的申请审批表已于 {received} 报送党工委,"
+            f"按《细则》第十一条应在 {dl.workdays} 个工作日内(截至 {_due_day(dl)} 24:00)研究审批,现已逾期。"
+            "逾期不视为同意,请尽快召开班子会议研究并由两位主要领导审批。")
+    notify(session, deadline_id=dl.id, recipients=recipients, kind="approval_overdue",
+           title=f"审批逾期:{project.code} {project.title}", body=body, now=now, settings=settings)
+    _record(session, project, "project", "approval_overdue", now,
+            {"deadline_id": dl.id, "due_at": dl.due_at.isoformat(), "notified": len(recipients)},
+            "审批期限已过,已向主要领导和监督委员会发出逾期提醒(逾期不视为同意)")
+    return "escalated"
+
+
+@handles("followup_due")
+def followup_due(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+    """Art. 12: a follow-up inspection is due: remind the area's working-committee members."""
+    project = lock_or_busy(session, Project, dl.entity_id)
+    if project is None or project.state not in ("in_progress", "change_review"):
+        return "moot"
+    orgs = org_chain(session, project.community_id)
+    recipients = _people(session, clock.local_date(now), (orgs.get("area"), "working_member"))
+    notify(session, deadline_id=dl.id, recipients=recipients, kind="followup_due",
+           title=f"跟进检查到期:{project.code} {project.title}",
+           body=(f"项目「{project.title}」({project.code})实施中,距上次跟进已满 {dl.workdays} 个工作日"
+                 f"(截至 {_due_day(dl)})。请党工委委员到现场跟进检查并登记。"),
+           now=now, settings=settings)
+    from workflow.jobs import next_followup
+
+    next_followup(session, project, now, fired=dl)
+    return "notified"
+
+
+@handles("voucher_notice")
+def voucher_notice_elapsed(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+    """Art. 13: the public notice after a no-invoice payment has run its period."""
+    project = lock_or_busy(session, Project, dl.entity_id)
+    if project is None:
+        return "moot"
+    item_id = int(dl.ref.split(":", 1)[1]) if dl.ref.startswith("payment_item:") else None
+    orgs = org_chain(session, project.community_id)
+    recipients = _people(session, clock.local_date(now), (orgs.get("community"), "community_secretary"),
+                         (orgs.get("area"), "finance_officer"))
+    notify(session, deadline_id=dl.id, recipients=recipients, kind="voucher_notice_elapsed",
+           title=f"无发票支出公示期满:{project.code} {project.title}",
+           body=(f"项目「{project.title}」({project.code})付款事项 #{item_id} 的无发票支出公示"
+                 f"已于 {_due_day(dl)} 24:00 期满({dl.workdays} 个工作日),请将公示记录归档。"),
+           now=now, settings=settings)
+    _record(session, project, "project", "voucher_notice_elapsed", now,
+            {"deadline_id": dl.id, "payment_item_id": item_id, "due_at": dl.due_at.isoformat()})
+    return "notified"
+
+
+def _fund_year(session: Session, dl: Deadline) -> FundYear | None:
+    return session.execute(select(FundYear).where(FundYear.community_id == dl.entity_id,
+                                                  FundYear.year == int(dl.ref))).scalar_one_or_none()
+
+
+def _community_name(session: Session, community_id: int) -> str:
+    return str(session.execute(select(Organisation.name).where(Organisation.id == community_id)).scalar_one())
+
+
+@handles("report_reminder")
+def report_reminder(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+    """Art. 16: the annual report falls due soon."""
+    fy = _fund_year(session, dl)
+    if fy is None or fy.state != "open":
+        return "moot"
+    from workflow.jobs import year_policy
+
+    policy = year_policy(session, fy)
+    recipients = _people(session, clock.local_date(now), (fy.community_id, "community_secretary"),
+                         (fy.community_id, "community_staff"))
+    notify(session, deadline_id=dl.id, recipients=recipients, kind="report_reminder",
+           title=f"{fy.year} 年度报告即将到期",
+           body=(f"{_community_name(session, fy.community_id)} {fy.year} 年度专项经费使用情况报告须在 "
+                 f"{fy.year}-{policy.report_due} 前报送党工委(《细则》第十六条),"
+                 f"还有 {policy.report_reminder_workdays} 个工作日。"),
+           now=now, settings=settings)
+    return "notified"
+
+
+@handles("report_due", "disclosure_start_due")
+def year_step_overdue(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+    """The annual report (Art. 16) or the start of the disclosure (Art. 15) is overdue: flag and escalate."""
+    fy = _fund_year(session, dl)
+    pending = ("open",) if dl.kind == "report_due" else ("open", "reported", "evaluated")
+    if fy is None or fy.state not in pending:
+        return "moot"
+    fy = lock_or_busy(session, FundYear, fy.id)
+    if fy is None or fy.state not in pending:
+        return "moot"
+    from workflow.jobs import year_policy
+
+    policy = year_policy(session, fy)
+    orgs = org_chain(session, fy.community_id)
+    name = _community_name(session, fy.community_id)
+    if dl.kind == "report_due":
+        event, what, article = "report_overdue", f"年度报告(应在 {fy.year}-{policy.report_due} 前报送)", "第十六条"
+        roles = [(orgs.get("community"), "community_secretary"), (orgs.get("area"), "working_secretary")]
+    else:
+        event, what, article = ("disclosure_overdue", f"年度公示(应在 {fy.year}-{policy.disclosure_due} 前开始)",
+                                "第十五条")
+        roles = [(orgs.get("community"), "community_secretary"), (orgs.get("area"), "working_secretary"),
+                 (orgs.get("community"), "supervisor")]
+    recipients = _people(session, clock.local_date(now), *roles)
+    notify(session, deadline_id=dl.id, recipients=recipients, kind=event, title=f"{name} {fy.year} 年度{what}已逾期",
+           body=f"{name} {fy.year} 年度{what}已逾期,请尽快办理(《细则》{article})。", now=now, settings=settings)
+    _record(session, fy, "fund_year", event, now, {"deadline_id": dl.id, "due_at": dl.due_at.isoformat(),
+                                                    "notified": len(recipients)}, f"{what}已逾期")
+    return "overdue"
+
+
+@handles("year_close")
+def year_close(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+    """Art. 13: after the disclosure has run and the year has ended, carry the balance over (system)."""
+    fy = _fund_year(session, dl)
+    if fy is None or fy.state == "closed":
+        return "moot"
+    if lock_or_busy(session, FundYear, fy.id) is None:
+        return "moot"
+    outcome = fire(session, "fund_year", fy.id, "close_year", SYSTEM, {}, now=now)
+    if not outcome.ok:
+        if outcome.verdict.code == "workflow.invalid_state":
+            raise Refused("year.disclosure_pending", f"{fy.year} 年度公示尚未完成,暂不能结转")
+        raise Refused(outcome.verdict.code, outcome.verdict.message)
+    orgs = org_chain(session, fy.community_id)
+    recipients = _people(session, clock.local_date(now), (orgs.get("area"), "finance_officer"),
+                         (orgs.get("community"), "community_secretary"))
+    carried = outcome.data.get("carry_out", "")
+    notify(session, deadline_id=dl.id, recipients=recipients, kind="year_closed", title=f"{fy.year} 年度已结转",
+           body=f"{_community_name(session, fy.community_id)} {fy.year} 年度已结转,结余 {carried} 元转入下一年度。",
+           now=now, settings=settings)
+    return "transitioned"
+
+
+@handles("needs_collection")
+def needs_collection(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+    """Art. 6: needs collection opens at the start of each year and each quarter."""
+    year, quarter = dl.ref.split("-Q")
+    recipients = _people(session, clock.local_date(now), (dl.entity_id, "community_secretary"),
+                         (dl.entity_id, "community_staff"))
+    when = f"{year} 年初及第一季度" if quarter == "1" else f"{year} 年第{'一二三四'[int(quarter) - 1]}季度"
+    notify(session, deadline_id=dl.id, recipients=recipients, kind="needs_collection",
+           title=f"{when}群众需求征集开始",
+           body=(f"{_community_name(session, dl.entity_id)}:{when}群众需求征集现已开始(《细则》第六条)。"
+                 "请通过入户走访、便民服务大厅、桥梁平台等渠道收集群众需求并登记。"),
+           now=now, settings=settings)
+    return "notified"
+
+
+# ------------------------------------------------------------------------------------------- firing
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Backoff after ``attempts`` refusals: 1 min, 2 min, 4 min … at most 1 h."""
+    delay: dt.timedelta = RETRY_BASE * (2 ** max(attempts - 1, 0))
+    return min(delay, RETRY_CAP)
+
+
+def _retry_later(dl: Deadline, now: dt.datetime, error: str) -> None:
+    dl.attempts = (dl.attempts or 0) + 1
+    dl.next_attempt_at = now + retry_delay(dl.attempts)
+    dl.last_error = error[:2000]
+
+
+def handle(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+    """Handle one locked, due deadline inside a SAVEPOINT; returns the outcome (see SweepResult)."""
+    handler = _HANDLERS.get(dl.kind) or (fire_timer if dl.event else None)
+    savepoint = session.begin_nested()
+    try:
+        if handler is None:
+            raise Refused("sweep.unknown_kind", f"没有处理「{dl.kind}」期限的程序")
+        outcome = handler(session, dl, now, settings)
+    except Busy:
+        savepoint.rollback()
+        return "busy"
+    except Refused as exc:
+        savepoint.rollback()
+        _retry_later(dl, now, str(exc))
+        return "refused"
+    except Exception as exc:  # noqa: BLE001 - one broken deadline must not stop the others
+        savepoint.rollback()
+        log.exception("deadline %s (%s) failed", dl.id, dl.kind)
+        _retry_later(dl, now, f"{type(exc).__name__}: {exc}")
+        return "error"
+    savepoint.commit()
+    dl.status = "cleared" if outcome == "moot" else "fired"
+    dl.fired_at = now
+    dl.outcome = outcome
+    dl.last_error = ""
+    return outcome
+
+
+def run_batch(db: Database, ids: list[int], now: dt.datetime, settings: Settings) -> dict[int, str]:
+    """One transaction: take (lock) the still-due deadlines among ``ids`` and handle them in due order."""
+    outcomes: dict[int, str] = {}
+    with db.uow() as uow:
+        s = uow.session
+        stmt = (select(Deadline).where(Deadline.id.in_(ids), Deadline.status == _OPEN, Deadline.due_at <= now,
+                                       _retry_due(now))
+                .order_by(Deadline.due_at, Deadline.id).execution_options(populate_existing=True))
+        if _pg(s):
+            stmt = stmt.with_for_update(skip_locked=True)
+        for dl in list(s.execute(stmt).scalars()):
+            outcomes[dl.id] = handle(s, dl, now, settings)
+        uow.commit()
+    return outcomes
 
 
 def sweep_one(db: Database, deadline_id: int, now: dt.datetime) -> str:
-    """Handle one deadline in its own transaction; returns 'fired', 'escalated', 'refused' or 'skipped'."""
-    with db.uow() as uow:
-        s = uow.session
-        dl = _take(s, deadline_id)
-        if dl is None or dl.due_at > now:
-            return "skipped"
-        if dl.event:
-            outcome = fire(s, dl.entity_type, dl.entity_id, dl.event, SYSTEM, {}, now=now)
-            if not outcome.ok:
-                # e.g. the completion notice ran but the write-off is not signed: the deadline stays
-                # open and is tried again; nothing else is written
-                uow.rollback()
-                return "refused"
-            result = "fired"
-        else:
-            _escalate(s, dl, now)
-            result = "escalated"
-        dl.status = "fired"
-        dl.fired_at = now
-        uow.commit()
-        return result
+    """Handle one deadline in its own transaction: the outcome, or 'skipped' if not open and due."""
+    return run_batch(db, [deadline_id], now, Settings.safe_from_env()).get(deadline_id, "skipped")
 
 
-def sweep(db: Database, now: dt.datetime | None = None, batch: int = 1000) -> SweepResult:
-    """One sweep as of ``now``: every deadline due by then, earliest first."""
+def sweep(db: Database, now: dt.datetime | None = None, batch: int = BATCH, *, limit: int | None = None,
+          flag: bool = True, deliver: bool = True, settings: Settings | None = None,
+          should_stop: Callable[[], bool] | None = None) -> SweepResult:
+    """One sweep as of ``now``: every deadline due by then, earliest first; then flag and deliver.
+
+    ``limit`` caps the deadlines handled (the rest wait for the next sweep); ``should_stop`` is
+    asked between batches (a scheduler shutting down).
+    """
     now = now or clock.now()
+    settings = settings if settings is not None else Settings.safe_from_env()
     result = SweepResult()
+    stop = should_stop or (lambda: False)
+    if flag:
+        result.flagged = flag_provisional(db, now, settings)
     seen: set[int] = set()
-    while True:
+    taken = 0
+    while not stop():
         with db.uow(write=False) as uow:
-            ids = [i for i in due_ids(uow.session, now, batch + len(seen)) if i not in seen]
+            ids = [i for i in due_ids(uow.session, now, FETCH + len(seen)) if i not in seen]
+        if limit is not None:
+            ids = ids[: max(limit - taken, 0)]
         if not ids:
             break
-        for deadline_id in ids:
-            seen.add(deadline_id)
-            outcome = sweep_one(db, deadline_id, now)
-            if outcome == "fired":
-                result.fired += 1
-            elif outcome == "escalated":
-                result.escalated += 1
-            elif outcome == "refused":
-                result.refused += 1
-        if len(ids) < batch:
-            break
+        for start in range(0, len(ids), batch):
+            if stop():
+                break
+            chunk = ids[start:start + batch]
+            seen.update(chunk)
+            outcomes = run_batch(db, chunk, now, settings)
+            taken += len(outcomes)
+            for outcome in outcomes.values():
+                result.add(outcome)
+    if deliver and settings.any and not stop():
+        result.delivered = deliver_pending(db, settings, should_stop=should_stop).sent
     return result
+
+
+# ------------------------------------------------------------------------------------ provisional
+
+
+def _owner_org(session: Session, dl: Deadline) -> tuple[int | None, str]:
+    """(community id, words for the message) of a deadline's entity."""
+    if dl.entity_type == "project":
+        row = session.execute(select(Project.community_id, Project.code, Project.title)
+                              .where(Project.id == dl.entity_id)).first()
+        return (int(row[0]), f"项目 {row[1]} {row[2]}") if row else (None, "")
+    if dl.entity_type == "fund_year":
+        fy = session.execute(select(FundYear.community_id, FundYear.year).where(FundYear.id == dl.entity_id)).first()
+        return (int(fy[0]), f"{_community_name(session, int(fy[0]))} {fy[1]} 年度") if fy else (None, "")
+    if dl.entity_type == "community":
+        return dl.entity_id, _community_name(session, dl.entity_id)
+    return None, ""
+
+
+def flag_provisional(db: Database, now: dt.datetime, settings: Settings | None = None, limit: int = 500) -> int:
+    """Notify the city's administrators, once per deadline, of each open provisional deadline."""
+    settings = settings if settings is not None else Settings.safe_from_env()
+    total = 0
+    while True:
+        with db.uow() as uow:
+            s = uow.session
+            stmt = (select(Deadline).where(Deadline.provisional, Deadline.status == _OPEN,
+                                           Deadline.flagged_at.is_(None))
+                    .order_by(Deadline.id).limit(limit))
+            if _pg(s):
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list(s.execute(stmt).scalars())
+            day = clock.local_date(now)
+            for dl in rows:
+                community_id, what = _owner_org(s, dl)
+                admins: list[int] = []
+                if community_id is not None:
+                    admins = _people(s, day, (org_chain(s, community_id).get("city"), "city_admin"))
+                due_year = dl.due_at.astimezone(clock.SHANGHAI).year
+                notify(s, deadline_id=dl.id, recipients=admins, kind="deadline_provisional",
+                       title=f"期限为临时计算:{what} {KIND_LABELS.get(dl.kind, dl.kind)}",
+                       body=(f"{what}的{KIND_LABELS.get(dl.kind, dl.kind)}暂定于 {_due_day(dl)} 24:00 届满。"
+                             f"该期限跨入尚未载入官方节假日安排的年份(至 {due_year} 年),暂按周一至周五工作日计算。"
+                             "国务院办公厅公布安排后,请用 `fundflow calendar import 文件` 导入,系统将自动重新计算。"),
+                       now=now, settings=settings)
+                dl.flagged_at = now
+            uow.commit()
+        total += len(rows)
+        if len(rows) < limit:
+            return total

@@ -8,7 +8,19 @@ from pathlib import Path
 import pytest
 
 from rules.catalog import BY_CODE, RULES, RuleInfo, rule_info
-from tests.rules import test_approval, test_cap, test_meeting, test_payment, test_project, test_supervision
+from tests.rules import (
+    test_approval,
+    test_cap,
+    test_common,
+    test_deadline,
+    test_meeting,
+    test_notice,
+    test_payment,
+    test_project,
+    test_supervision,
+    test_workflow_rules,
+    test_year,
+)
 from tests.rules.helpers import ARTICLE, CJK, SEEN_CODES, Case
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
@@ -16,6 +28,8 @@ CODE = re.compile(r"^[a-z_]+(?:\.[a-z_]+)+$")
 ALL_CASES: list[Case] = [
     *test_project.REFUSALS, *test_cap.REFUSALS, *test_meeting.REFUSALS, *test_approval.REFUSALS,
     *test_payment.REFUSALS, *test_supervision.REFUSALS,
+    *test_payment.ITEM_REFUSALS, *test_supervision.CONCERN_REFUSALS, *test_common.REFUSALS, *test_deadline.REFUSALS,
+    *test_notice.REFUSALS, *test_year.REFUSALS, *test_workflow_rules.REFUSALS,
 ]
 
 

@@ -10,12 +10,17 @@ from rules.payment import (
     VOUCHER_EVIDENCE_LABELS,
     SignatureData,
     check_all_items_paid,
+    check_idempotency_key,
     check_invoice_ready_for_payment,
     check_invoice_signature,
+    check_item_found,
+    check_item_signable,
+    check_item_unpaid,
     check_payer_not_signer,
     check_payment_item,
     check_voucher_allowed,
     check_voucher_complete,
+    check_voucher_evidence,
     check_voucher_ready_for_payment,
 )
 from tests.rules.helpers import Case, assert_ok, run_case
@@ -138,3 +143,39 @@ def test_all_items_paid_ok(statuses: list[str]) -> None:
 ])
 def test_payment_item_ok(kind: str, amount: int, payee: str, invoice_no: str | None) -> None:
     assert_ok(check_payment_item(kind, amount, payee, invoice_no))
+
+
+ITEM_REFUSALS: list[Case] = [
+    Case("item-not-found", lambda: check_item_found(False), "payment.item_not_found", ART),
+    Case("sign-voucher", lambda: check_item_signable("voucher", "open"), "payment.not_signable", ART),
+    Case("sign-paid-invoice", lambda: check_item_signable("invoice", "paid"), "payment.not_signable", ART),
+    Case("evidence-on-invoice", lambda: check_voucher_evidence("invoice", "open", "meeting_decision", ()),
+         "payment.not_voucher", ART),
+    Case("evidence-twice", lambda: check_voucher_evidence("voucher", "open", "meeting_decision", {"meeting_decision"}),
+         "payment.evidence_duplicate", ART),
+    Case("notice-before-payment", lambda: check_voucher_evidence("voucher", "open", "post_notice", set(BEFORE_PAYMENT)),
+         "payment.notice_before_payment", ART),
+    Case("evidence-after-payment", lambda: check_voucher_evidence("voucher", "paid", "payee_signature", ()),
+         "payment.evidence_after_payment", ART),
+    Case("already-paid", lambda: check_item_unpaid("paid"), "payment.already_paid", ART),
+    Case("key-reused", lambda: check_idempotency_key(7, 8), "payment.key_reused", ART),
+]
+
+
+@pytest.mark.parametrize("case", ITEM_REFUSALS, ids=lambda c: c.id)
+def test_item_refusals(case: Case) -> None:
+    run_case(case)
+
+
+def test_item_checks_ok() -> None:
+    assert_ok(check_item_found(True))
+    assert_ok(check_item_signable("invoice", "open"))
+    assert_ok(check_item_unpaid("open"))
+    assert_ok(check_idempotency_key(7, 7))
+
+
+@pytest.mark.parametrize(("status", "kind"), [
+    ("open", "meeting_decision"), ("open", "inprocess_proof"), ("open", "payee_signature"), ("paid", "post_notice"),
+])
+def test_voucher_evidence_ok(status: str, kind: str) -> None:
+    assert_ok(check_voucher_evidence("voucher", status, kind, ()))

@@ -8,6 +8,7 @@ from rules.supervision import (
     check_acceptance,
     check_acceptance_team,
     check_catalog_items,
+    check_concern_resolvable,
     check_followup_recorded,
     check_no_open_concern,
     check_signed_off,
@@ -111,3 +112,18 @@ def test_catalog_items_ok_and_message() -> None:
 def test_followup_ok() -> None:
     assert_ok(check_followup_recorded(1))
     assert_ok(check_followup_recorded(4))
+
+
+CONCERN_REFUSALS: list[Case] = [
+    Case("concern-not-found", lambda: check_concern_resolvable(False, False), "supervision.concern_not_found", SUP),
+    Case("concern-resolved", lambda: check_concern_resolvable(True, True), "supervision.concern_resolved", SUP),
+]
+
+
+@pytest.mark.parametrize("case", CONCERN_REFUSALS, ids=lambda c: c.id)
+def test_concern_refusals(case: Case) -> None:
+    run_case(case)
+
+
+def test_concern_resolvable_ok() -> None:
+    assert_ok(check_concern_resolvable(True, False))

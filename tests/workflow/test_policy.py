@@ -35,11 +35,10 @@ def test_new_fund_year_takes_the_version_in_force(db, city):
     with db.uow() as uow:
         publish_policy(uow.session, city.city_id, Policy(allocation_fen=30_000_000), dt.date(2027, 1, 1), "2027 起增拨")
         uow.commit()
-    with clock.frozen(dt.datetime(2027, 1, 2, 9)):
-        with db.uow() as uow:
-            fy = open_fund_year(uow.session, city.communities[0].id, 2027)
-            uow.commit()
-            assert fy.allocation_fen == 30_000_000
+    with clock.frozen(dt.datetime(2027, 1, 2, 9)), db.uow() as uow:
+        fy = open_fund_year(uow.session, city.communities[0].id, 2027)
+        uow.commit()
+        assert fy.allocation_fen == 30_000_000
     with db.uow(write=False) as uow:
         old = uow.session.execute(select(FundYear).where(FundYear.year == 2026)).scalars().first()
         assert old.allocation_fen == 20_000_000

@@ -6,7 +6,6 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from store.models import AuditEvent, Deadline, Notification
-from workflow import clock
 from workflow.sweep import sweep
 
 

@@ -1,17 +1,16 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 05:43:46.624796
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import store.models
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,75 @@
+"""FastAPI dependencies: the database, the settings, the caller (bearer token or cookie + CSRF)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
+
+from api import auth
+from api.errors import NotAuthenticated, PreconditionFailed
+from api.settings import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Settings
+from store.db import Database
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False,
+                                     description="POST /api/v1/auth/token 取得的 Bearer 令牌")
+cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
+                             description="POST /api/v1/auth/session 设置的会话 Cookie;修改类请求须带 X-CSRF-Token")
+
+
+def get_db(request: Request) -> Database:
+    from api.app import get_database
+
+    return get_database(request.app)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    if settings is None:
+        settings = Settings.from_env()
+        request.app.state.settings = settings
+    return settings
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+DB = Annotated[Database, Depends(get_db)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def optional_viewer(request: Request, db: DB, bearer: Annotated[str | None, Depends(bearer_scheme)] = None,
+                    cookie: Annotated[str | None, Depends(cookie_scheme)] = None) -> auth.Viewer | None:
+    if bearer:
+        return auth.authenticate(db, bearer, "bearer")
+    if cookie:
+        csrf = None
+        if request.method not in SAFE_METHODS:
+            # double submit: the header must equal the cookie, and the token must be this session's
+            header, echoed = request.headers.get(CSRF_HEADER, ""), request.cookies.get(CSRF_COOKIE, "")
+            csrf = header if header and header == echoed else ""
+        return auth.authenticate(db, cookie, "cookie", csrf)
+    return None
+
+
+def current_viewer(viewer: Annotated[auth.Viewer | None, Depends(optional_viewer)]) -> auth.Viewer:
+    if viewer is None:
+        raise NotAuthenticated()
+    return viewer
+
+
+CurrentViewer = Annotated[auth.Viewer, Depends(current_viewer)]
+
+
+def expected_version(request: Request) -> int | None:
+    """The version an ``If-Match`` header names (``"7"``, ``W/"7"`` or ``7``); ``*`` or absent: no check."""
+    raw = request.headers.get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    value = raw.strip().removeprefix("W/").strip('"').strip()
+    if not value.isdigit() or len(value) > 9:
+        raise PreconditionFailed(f"If-Match 的值 {raw[:40]!r} 不是本记录的版本号", code="workflow.version_mismatch")
+    return int(value)

@@ -1,0 +1,519 @@
+"""Read models: what the routes render, computed from the store in one read-only session.
+
+Each function takes the session and the viewer, checks what the viewer may read, and returns plain
+dicts shaped like the response models in :mod:`api.schemas`. Public outputs are masked here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.auth import Viewer, posts_held, readable_communities, require_admin, require_read
+from api.errors import Forbidden, NotFound
+from rules import project as r_project
+from rules.money import format_yuan
+from rules.privacy import mask_name, mask_text
+from store.calendar import load_calendar
+from store.models import (
+    Approval,
+    AuditEvent,
+    Concern,
+    Deadline,
+    FundYear,
+    LineItem,
+    Need,
+    Notice,
+    Objection,
+    Organisation,
+    PaymentItem,
+    Person,
+    PolicyVersion,
+    Post,
+    Project,
+    ProjectNeed,
+    Signature,
+    SignOff,
+    VoucherEvidence,
+)
+from workflow import clock
+from workflow.engine import ROLE_LABELS, org_chain, policy_of
+from workflow.machines import Workflow, workflow_for
+
+API = "/api/v1"
+#: events no user fires through the project/fund-year routes: timers, and the residents' objection
+#: (which has its own public route)
+NOT_USER_EVENTS = frozenset({"publicity_elapsed", "completion_elapsed", "disclosure_elapsed", "object"})
+NOTICE_KINDS = {"publicity": "项目公示", "completion": "建成公示", "voucher_payment": "无发票支出公示",
+                "disclosure": "年度公示"}
+
+
+def local(instant: dt.datetime | None) -> dt.datetime | None:
+    return instant.astimezone(clock.SHANGHAI) if instant is not None else None
+
+
+def org_ref(session: Session, org_id: int) -> dict[str, Any]:
+    row = session.execute(select(Organisation.id, Organisation.code, Organisation.name, Organisation.level)
+                          .where(Organisation.id == org_id)).one()
+    return {"id": row[0], "code": row[1], "name": row[2], "level": row[3]}
+
+
+def names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Person.id, Person.display_name).where(Person.id.in_(wanted))).all())
+
+
+def post_out(p: Any) -> dict[str, Any]:
+    return {"id": p.id, "organisation": {"id": p.organisation_id, "code": p.org_code, "name": p.org_name,
+                                         "level": p.org_level},
+            "role": p.role, "role_label": ROLE_LABELS.get(p.role, p.role), "valid_from": p.valid_from,
+            "valid_to": p.valid_to}
+
+
+def me(viewer: Viewer) -> dict[str, Any]:
+    return {"id": viewer.person_id, "username": viewer.username, "display_name": viewer.display_name,
+            "today": clock.today(), "posts": [post_out(p) for p in viewer.posts], "session": viewer.session_kind,
+            "session_expires_at": local(viewer.expires_at)}
+
+
+# ------------------------------------------------------------------------------ shared parts
+
+
+def allowed_events(wf: Workflow, state: str, viewer: Viewer, chain: dict[str, int]) -> list[dict[str, Any]]:
+    """Events whose roles the viewer's posts allow from ``state`` (the rules are checked on firing)."""
+    mine = set(viewer.roles_for(chain))
+    out = []
+    for trigger in wf.triggers():
+        if trigger in NOT_USER_EVENTS:
+            continue
+        roles = [r for r in wf.roles_for(trigger, state) if r in mine]
+        if roles:
+            out.append({"event": trigger, "label": wf.module.EVENT_LABELS.get(trigger, trigger), "roles": roles,
+                        "article": wf.article(trigger)})
+    return out
+
+
+def deadlines(session: Session, entity_type: str, entity_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(select(Deadline.kind, Deadline.event, Deadline.start_date, Deadline.workdays,
+                                  Deadline.due_at, Deadline.provisional)
+                           .where(Deadline.entity_type == entity_type, Deadline.entity_id == entity_id,
+                                  Deadline.status == "open").order_by(Deadline.due_at)).all()
+    if not rows:
+        return []
+    calendar = load_calendar(session)
+    now = clock.now()
+    today = clock.local_date(now)
+    out = []
+    for kind, event, start, workdays, due_at, provisional in rows:
+        last_day = clock.local_date(due_at) - dt.timedelta(days=1)
+        # working days of the period not yet over: today counts when it is one of them (the start day never is)
+        left = calendar.workdays_between(max(today - dt.timedelta(days=1), start), last_day) if due_at > now else 0
+        out.append({"kind": kind, "event": event, "start_date": start, "workdays": workdays, "last_day": last_day,
+                    "due_at": local(due_at), "workdays_left": left, "provisional": bool(provisional),
+                    "overdue": due_at <= now})
+    return out
+
+
+def _outcome_verdict(v: Any) -> dict[str, Any]:
+    return {"code": v.code, "message": v.message, "article": v.article, "warning": bool(v.warning)}
+
+
+def outcome_out(o: Any, trigger: str) -> dict[str, Any]:
+    return {"event": trigger, "from_state": o.from_state, "to_state": o.to_state, "version": o.version,
+            "replayed": o.replayed, "data": o.data, "verdict": _outcome_verdict(o.verdict)}
+
+
+# ------------------------------------------------------------------------------------ needs
+
+
+def need_out(n: Need) -> dict[str, Any]:
+    return {"id": n.id, "community_id": n.community_id, "title": n.title, "description": n.description,
+            "channel": n.channel, "residents_count": n.residents_count, "recorded_by": n.recorded_by,
+            "created_at": local(n.created_at)}
+
+
+def list_needs(session: Session, viewer: Viewer, community: int | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    if community is not None:
+        require_read(session, viewer, community)
+        ids = [community]
+    else:
+        ids = readable_communities(session, viewer)
+    rows = session.execute(select(Need).where(Need.community_id.in_(ids)).order_by(Need.id.desc())
+                           .limit(limit).offset(offset)).scalars()
+    return [need_out(n) for n in rows]
+
+
+# --------------------------------------------------------------------------------- projects
+
+
+def _summary(p: Any, year: int) -> dict[str, Any]:
+    wf = workflow_for("project")
+    return {"id": p.id, "code": p.code, "title": p.title, "community_id": p.community_id, "year": year,
+            "state": p.state, "state_label": wf.module.LABELS.get(p.state, p.state), "version": p.version,
+            "category": p.category, "amount": format_yuan(p.amount_fen), "is_small_group": p.is_small_group,
+            "is_aid": p.is_aid, "links": {"self": f"{API}/projects/{p.id}"}}
+
+
+def list_projects(session: Session, viewer: Viewer, community: int | None, state: str | None, year: int | None,
+                  limit: int, offset: int) -> dict[str, Any]:
+    if community is not None:
+        require_read(session, viewer, community)
+        ids = [community]
+    else:
+        ids = readable_communities(session, viewer)
+    cond = [Project.community_id.in_(ids)]
+    if state is not None:
+        cond.append(Project.state == state)
+    if year is not None:
+        cond.append(FundYear.year == year)
+    base = select(Project, FundYear.year).join(FundYear, FundYear.id == Project.fund_year_id).where(*cond)
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    rows = session.execute(base.order_by(Project.id).limit(limit).offset(offset)).all()
+    return {"items": [_summary(p, y) for p, y in rows], "total": total, "limit": limit, "offset": offset}
+
+
+def load_project(session: Session, viewer: Viewer, pid: int) -> tuple[Project, dict[str, int]]:
+    p = session.get(Project, pid)
+    if p is None:
+        raise NotFound(f"项目 #{pid} 不存在", code="project.not_found")
+    return p, require_read(session, viewer, p.community_id)
+
+
+def project_detail(session: Session, viewer: Viewer, pid: int) -> dict[str, Any]:
+    p, chain = load_project(session, viewer, pid)
+    wf = workflow_for("project")
+    year = session.execute(select(FundYear.year).where(FundYear.id == p.fund_year_id)).scalar_one()
+    items = list(session.execute(select(LineItem).where(LineItem.project_id == pid).order_by(LineItem.id)).scalars())
+    need_ids = list(session.execute(select(ProjectNeed.need_id).where(ProjectNeed.project_id == pid)
+                                    .order_by(ProjectNeed.need_id)).scalars())
+    pay_items = list(session.execute(select(PaymentItem).where(PaymentItem.project_id == pid)
+                                     .order_by(PaymentItem.id)).scalars())
+    sigs: list[Any] = []
+    evidence: list[Any] = []
+    if pay_items:
+        item_ids = [i.id for i in pay_items]
+        sigs = list(session.execute(select(Signature).where(Signature.payment_item_id.in_(item_ids))
+                                    .order_by(Signature.payment_item_id, Signature.seq)).scalars())
+        evidence = list(session.execute(select(VoucherEvidence.payment_item_id, VoucherEvidence.kind)
+                                        .where(VoucherEvidence.payment_item_id.in_(item_ids))
+                                        .order_by(VoucherEvidence.id)).all())
+    approvals = list(session.execute(select(Approval).where(Approval.project_id == pid,
+                                                            Approval.round == p.approval_round)
+                                     .order_by(Approval.id)).scalars()) if p.approval_round else []
+    signoffs = list(session.execute(select(SignOff).where(SignOff.project_id == pid).order_by(SignOff.id)).scalars())
+    concerns = list(session.execute(select(Concern).where(Concern.project_id == pid).order_by(Concern.id)).scalars())
+    objections = list(session.execute(select(Objection).where(Objection.project_id == pid)
+                                      .order_by(Objection.id)).scalars())
+    who = names(session, {p.proposer_id, *(s.person_id for s in sigs), *(a.person_id for a in approvals),
+                          *(s.person_id for s in signoffs)})
+    return {
+        "id": p.id, "code": p.code, "title": p.title, "description": p.description,
+        "community": org_ref(session, p.community_id), "year": year, "fund_year_id": p.fund_year_id,
+        "state": p.state, "state_label": wf.module.LABELS.get(p.state, p.state), "version": p.version,
+        "category": p.category, "category_label": r_project.CATEGORIES.get(p.category, p.category),
+        "category_justification": p.category_justification, "amount": format_yuan(p.amount_fen),
+        "committed": format_yuan(p.committed_fen), "paid": format_yuan(p.paid_fen),
+        "released": format_yuan(p.released_fen), "beneficiaries_count": p.beneficiaries_count,
+        "beneficiaries_desc": p.beneficiaries_desc, "is_small_group": p.is_small_group,
+        "small_group_marked": p.small_group_marked, "is_aid": p.is_aid, "contractor_name": p.contractor_name,
+        "contractor_kind": p.contractor_kind, "planned_start": p.planned_start, "planned_end": p.planned_end,
+        "proposer_id": p.proposer_id, "proposer_name": who.get(p.proposer_id, ""),
+        "approval_round": p.approval_round, "received_at": local(p.received_at), "created_at": local(p.created_at),
+        "need_ids": need_ids,
+        "line_items": [{"id": i.id, "description": i.description, "quantity": i.quantity,
+                        "unit_price": format_yuan(i.unit_price_fen), "amount": format_yuan(i.amount_fen),
+                        "catalog_item": i.catalog_item, "flagged_keywords": list(i.flagged_keywords or [])}
+                       for i in items],
+        "payment_items": [{
+            "id": i.id, "kind": i.kind, "amount": format_yuan(i.amount_fen), "payee": i.payee,
+            "payee_account": i.payee_account, "invoice_no": i.invoice_no, "status": i.status,
+            "signatures": [{"seq": s.seq, "role": s.role, "role_label": ROLE_LABELS.get(s.role, s.role),
+                            "person_id": s.person_id, "person_name": who.get(s.person_id, ""), "at": local(s.at)}
+                           for s in sigs if s.payment_item_id == i.id],
+            "evidence": [k for item_id, k in evidence if item_id == i.id]} for i in pay_items],
+        "approvals": [{"round": a.round, "role": a.role, "person_id": a.person_id,
+                       "person_name": who.get(a.person_id, ""), "decision": a.decision, "at": local(a.at)}
+                      for a in approvals],
+        "signoffs": [{"stage": s.stage, "person_id": s.person_id, "person_name": who.get(s.person_id, ""),
+                      "at": local(s.at)} for s in signoffs],
+        "concerns": [{"id": c.id, "text": c.text, "raised_by": c.raised_by, "created_at": local(c.created_at),
+                      "resolved": c.resolved_at is not None, "resolution": c.resolution} for c in concerns],
+        "objections": [{"id": o.id, "notice_id": o.notice_id, "author_name": o.author_name, "contact": o.contact,
+                        "text": o.text, "created_at": local(o.created_at), "answer": o.answer,
+                        "resolved": o.resolved} for o in objections],
+        "deadlines": deadlines(session, "project", p.id),
+        "allowed_events": allowed_events(wf, p.state, viewer, chain),
+        "links": {"self": f"{API}/projects/{p.id}", "history": f"{API}/projects/{p.id}/history",
+                  "events": f"{API}/projects/{p.id}/events/{{event}}",
+                  "fund_year": f"{API}/fund-years/{p.community_id}/{year}",
+                  "notices": f"{API}/public/notices?community={p.community_id}"},
+    }
+
+
+def history(session: Session, viewer: Viewer, entity_type: str, entity_id: int) -> dict[str, Any]:
+    if entity_type == "project":
+        p, _chain = load_project(session, viewer, entity_id)
+        version = p.version
+    else:
+        fy = session.get(FundYear, entity_id)
+        if fy is None:
+            raise NotFound("经费年度不存在", code="fund_year.not_found")
+        require_read(session, viewer, fy.community_id)
+        version = fy.version
+    wf = workflow_for(entity_type)
+    events = list(session.execute(select(AuditEvent).where(AuditEvent.entity_type == entity_type,
+                                                           AuditEvent.entity_id == entity_id)
+                                  .order_by(AuditEvent.seq)).scalars())
+    who = names(session, {e.actor_id for e in events})
+    labels = {"create": "创建", "open": "开放年度", "carry_in": "上年结余转入", "deadline_recomputed": "期限重新计算"}
+    return {"entity_type": entity_type, "entity_id": entity_id, "version": version, "events": [{
+        "seq": e.seq, "event": e.event, "event_label": wf.module.EVENT_LABELS.get(e.event, labels.get(e.event, e.event)),
+        "at": local(e.at), "actor_id": e.actor_id, "actor_label": e.actor_label,
+        "actor_name": who.get(e.actor_id, "") if e.actor_id else ROLE_LABELS.get(e.actor_label, e.actor_label),
+        "role": e.role, "role_label": ROLE_LABELS.get(e.role, e.role), "from_state": e.from_state,
+        "to_state": e.to_state, "payload": e.payload or {}, "reason": e.reason, "hash": e.hash,
+        "prev_hash": e.prev_hash} for e in events]}
+
+
+# ------------------------------------------------------------------------------- fund years
+
+
+def find_fund_year(session: Session, community: int, year: int) -> FundYear:
+    fy = session.execute(select(FundYear).where(FundYear.community_id == community, FundYear.year == year)
+                         ).scalar_one_or_none()
+    if fy is None:
+        raise NotFound(f"社区 #{community} 的 {year} 年度经费尚未开放", code="fund_year.not_found")
+    return fy
+
+
+def fund_year_detail(session: Session, viewer: Viewer, community: int, year: int) -> dict[str, Any]:
+    chain = require_read(session, viewer, community)
+    fy = find_fund_year(session, community, year)
+    wf = workflow_for("fund_year")
+    policy = policy_of(session, fy.policy_version_id)
+    pv = session.execute(select(PolicyVersion.version).where(PolicyVersion.id == fy.policy_version_id)).scalar_one()
+    total = fy.allocation_fen + fy.carry_in_fen
+    cap = policy.small_group_cap
+    return {
+        "id": fy.id, "community": org_ref(session, community), "year": fy.year, "state": fy.state,
+        "state_label": wf.module.LABELS.get(fy.state, fy.state), "version": fy.version,
+        "allocation": format_yuan(fy.allocation_fen), "carry_in": format_yuan(fy.carry_in_fen),
+        "total": format_yuan(total), "committed": format_yuan(fy.committed_fen), "paid": format_yuan(fy.paid_fen),
+        "available": format_yuan(total - fy.committed_fen - fy.paid_fen),
+        "small_group_cap": format_yuan(policy.cap_amount_fen(fy.allocation_fen, fy.carry_in_fen)),
+        "small_group_cap_ratio": f"{cap.numerator}/{cap.denominator}",
+        "small_group_committed": format_yuan(fy.small_group_committed_fen),
+        "carry_out": None if fy.carry_out_fen is None else format_yuan(fy.carry_out_fen), "policy_version": pv,
+        "report": dict(fy.report or {}), "deadlines": deadlines(session, "fund_year", fy.id),
+        "allowed_events": allowed_events(wf, fy.state, viewer, chain),
+        "links": {"self": f"{API}/fund-years/{community}/{year}",
+                  "events": f"{API}/fund-years/{community}/{year}/events/{{event}}",
+                  "history": f"{API}/fund-years/{community}/{year}/history",
+                  "projects": f"{API}/projects?community={community}&year={year}",
+                  "disclosure": f"{API}/public/disclosures/{community}/{year}"},
+    }
+
+
+def fund_year_history(session: Session, viewer: Viewer, community: int, year: int) -> dict[str, Any]:
+    require_read(session, viewer, community)
+    return history(session, viewer, "fund_year", find_fund_year(session, community, year).id)
+
+
+def workday_after(session: Session, start: dt.date, n: int) -> dict[str, Any]:
+    if not (dt.date(1900, 1, 1) <= start <= dt.date(2200, 12, 31)):
+        from api.errors import Unprocessable
+
+        raise Unprocessable("日期超出可计算的范围(1900–2200 年)", code="calendar.range")
+    result = load_calendar(session).workday_after(start, n)
+    return {"start": start, "workdays": n, "date": result.date,
+            "due_at": local(clock.end_of_local_day(result.date)), "provisional": result.provisional}
+
+
+# ----------------------------------------------------------------------------------- public
+
+
+def communities(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(select(Organisation.id, Organisation.code, Organisation.name, Organisation.parent_id)
+                           .where(Organisation.level == "community").order_by(Organisation.id)).all()
+    return [{"id": i, "code": c, "name": n, "area_id": a} for i, c, n, a in rows]
+
+
+def aid_names(session: Session, project_id: int | None) -> list[str]:
+    """Names that must never appear in public for an aid project: an individual contractor, the payees."""
+    if project_id is None:
+        return []
+    row = session.execute(select(Project.is_aid, Project.contractor_kind, Project.contractor_name)
+                          .where(Project.id == project_id)).one_or_none()
+    if row is None or not row[0]:
+        return []
+    found = [row[2]] if row[1] == "individual" else []
+    found += list(session.execute(select(PaymentItem.payee).where(PaymentItem.project_id == project_id)).scalars())
+    return [n for n in found if n]
+
+
+def _accepts(n: Notice, state: str | None, now: dt.datetime) -> bool:
+    wanted = {"publicity": "publicity", "completion": "completion_publicity"}.get(n.kind)
+    return wanted is not None and state == wanted and n.starts_at <= now < n.ends_at
+
+
+def _notice_summary(n: Notice, community_name: str, code: str | None, state: str | None, now: dt.datetime,
+                    masked_names: list[str]) -> dict[str, Any]:
+    return {"id": n.id, "community_id": n.community_id, "community_name": community_name, "kind": n.kind,
+            "kind_label": NOTICE_KINDS.get(n.kind, n.kind), "title": mask_text(n.title, masked_names),
+            "project_code": code, "starts_at": local(n.starts_at), "ends_at": local(n.ends_at),
+            "provisional": n.provisional, "running": n.starts_at <= now < n.ends_at,
+            "accepts_objections": _accepts(n, state, now)}
+
+
+def _notice_rows(session: Session) -> Any:
+    return (select(Notice, Organisation.name, Project.code, Project.state)
+            .join(Organisation, Organisation.id == Notice.community_id)
+            .outerjoin(Project, Project.id == Notice.project_id))
+
+
+def public_notices(session: Session, community: int | None, kind: str | None, running: bool | None, limit: int,
+                   offset: int) -> dict[str, Any]:
+    now = clock.now()
+    cond = []
+    if community is not None:
+        cond.append(Notice.community_id == community)
+    if kind is not None:
+        cond.append(Notice.kind == kind)
+    if running is True:
+        cond += [Notice.starts_at <= now, Notice.ends_at > now]
+    elif running is False:
+        cond.append(Notice.ends_at <= now)
+    total = session.execute(select(func.count()).select_from(Notice).where(*cond)).scalar_one()
+    rows = session.execute(_notice_rows(session).where(*cond).order_by(Notice.starts_at.desc(), Notice.id.desc())
+                           .limit(limit).offset(offset)).all()
+    items = [_notice_summary(n, cname, code, state, now, aid_names(session, n.project_id))
+             for n, cname, code, state in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def public_notice(session: Session, notice_id: int) -> dict[str, Any]:
+    row = session.execute(_notice_rows(session).where(Notice.id == notice_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"公示 #{notice_id} 不存在", code="notice.not_found")
+    n, cname, code, state = row
+    now = clock.now()
+    masked = aid_names(session, n.project_id)
+    out = _notice_summary(n, cname, code, state, now, masked)
+    objections = session.execute(select(Objection).where(Objection.notice_id == n.id).order_by(Objection.id)).scalars()
+    out["body"] = mask_text(n.body, masked)
+    out["objections"] = [{"id": o.id, "author": mask_name(o.author_name) if o.author_name else "匿名",
+                          "text": mask_text(o.text, masked + ([o.author_name] if o.author_name else [])),
+                          "created_at": local(o.created_at), "answer": mask_text(o.answer, masked),
+                          "answered_at": local(o.answered_at), "resolved": o.resolved} for o in objections]
+    return out
+
+
+def notice_project(session: Session, notice_id: int) -> int:
+    row = session.execute(select(Notice.project_id, Notice.kind).where(Notice.id == notice_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"公示 #{notice_id} 不存在", code="notice.not_found")
+    if row[0] is None or row[1] not in ("publicity", "completion"):
+        from api.errors import Conflict
+
+        raise Conflict("该公示不接受异议(只有项目公示和建成公示期间可以提出异议)", code="notice.no_objections",
+                       article="第十条")
+    return int(row[0])
+
+
+DISCLOSED = ("disclosing", "disclosed", "closed")
+
+
+def disclosure(session: Session, community: int, year: int) -> dict[str, Any]:
+    from workflow.forms import disclosure_values
+
+    cname = session.execute(select(Organisation.name).where(Organisation.id == community,
+                                                            Organisation.level == "community")).scalar_one_or_none()
+    if cname is None:
+        raise NotFound(f"社区 #{community} 不存在", code="community.not_found")
+    fy = session.execute(select(FundYear).where(FundYear.community_id == community, FundYear.year == year)
+                         ).scalar_one_or_none()
+    if fy is None or fy.state not in DISCLOSED:
+        raise NotFound(f"{cname}社区 {year} 年度经费使用情况尚未公示", code="disclosure.not_published")
+    values = disclosure_values(session, fy)
+    masked: list[str] = []
+    for pid in session.execute(select(Project.id).where(Project.fund_year_id == fy.id, Project.is_aid.is_(True))).scalars():
+        masked += aid_names(session, pid)
+    notice_id = session.execute(select(Notice.id).where(Notice.fund_year_id == fy.id, Notice.kind == "disclosure")
+                                .order_by(Notice.id.desc()).limit(1)).scalar_one_or_none()
+    wf = workflow_for("fund_year")
+    return {"community_id": community, "community_name": cname, "year": year, "state": fy.state,
+            "state_label": wf.module.LABELS.get(fy.state, fy.state), "allocation": values["allocation"],
+            "carry_in": values["carry_in"], "total": values["total"], "committed": values["committed"],
+            "paid": values["paid"], "available": values["available"], "small_group": values["small_group"],
+            "small_group_cap": values["cap"], "service_effect": mask_text(values["service_effect"], masked),
+            "projects": [{"code": p["code"], "title": mask_text(p["title"], masked), "state": p["state"],
+                          "amount": p["amount"], "paid": p["paid"]} for p in values["projects"]],
+            "notice_id": notice_id}
+
+
+# ---------------------------------------------------------------------------- administration
+
+
+def city_of(session: Session, org_id: int) -> int:
+    exists = session.execute(select(Organisation.id).where(Organisation.id == org_id)).scalar_one_or_none()
+    if exists is None:
+        raise NotFound(f"组织 #{org_id} 不存在", code="organisation.not_found")
+    chain = org_chain(session, org_id)
+    return chain["city"]
+
+
+def require_admin_of(session: Session, viewer: Viewer, org_id: int) -> int:
+    cities = require_admin(viewer)
+    city = city_of(session, org_id)
+    if city not in cities:
+        raise Forbidden("该组织不属于您管理的市", code="auth.admin_other_city")
+    return city
+
+
+def user_out(session: Session, person: Person) -> dict[str, Any]:
+    return {"id": person.id, "username": person.username, "display_name": person.display_name,
+            "active": person.active, "posts": [post_out(p) for p in _all_posts(session, person.id)]}
+
+
+def _all_posts(session: Session, person_id: int) -> list[Any]:
+    # every post, also ended ones: an administrator sees the whole record
+    from api.auth import PostHeld
+
+    rows = session.execute(select(Post.id, Post.organisation_id, Organisation.code, Organisation.name,
+                                  Organisation.level, Post.role, Post.valid_from, Post.valid_to)
+                           .join(Organisation, Organisation.id == Post.organisation_id)
+                           .where(Post.person_id == person_id).order_by(Post.id)).all()
+    return [PostHeld(*r) for r in rows]
+
+
+def users(session: Session, viewer: Viewer) -> dict[str, Any]:
+    cities = require_admin(viewer)
+    people = list(session.execute(select(Person).order_by(Person.id)).scalars())
+    out = []
+    for person in people:
+        posts = _all_posts(session, person.id)
+        # an administrator sees the people of their cities (and people without any post yet)
+        if posts and not any(org_chain(session, p.organisation_id).get("city") in cities for p in posts):
+            continue
+        out.append({"id": person.id, "username": person.username, "display_name": person.display_name,
+                    "active": person.active, "posts": [post_out(p) for p in posts]})
+    return {"items": out}
+
+
+def policy_out(pv: PolicyVersion) -> dict[str, Any]:
+    return {"id": pv.id, "city_id": pv.city_id, "version": pv.version, "effective_from": pv.effective_from,
+            "note": pv.note, "data": pv.data, "created_at": local(pv.created_at)}
+
+
+def policies(session: Session, viewer: Viewer) -> dict[str, Any]:
+    cities = require_admin(viewer)
+    rows = session.execute(select(PolicyVersion).where(PolicyVersion.city_id.in_(cities))
+                           .order_by(PolicyVersion.city_id, PolicyVersion.version)).scalars()
+    return {"items": [policy_out(pv) for pv in rows]}
+
+
+__all__ = ["posts_held"]

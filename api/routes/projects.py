@@ -1,0 +1,85 @@
+"""Projects: propose, list, read (with deadlines and the events the caller may fire), fire events, history."""
+# no ``from __future__ import annotations``: the event routes are built from models made at run time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+
+from api import queries, services
+from api.deps import DB, CurrentViewer, expected_version
+from api.routes import problems
+from api.routes.events import article, event_body_model, label, roles_text, split, user_triggers
+from api.schemas import History, ProjectCreated, ProjectDetail, ProjectEventResult, ProjectIn, ProjectList
+from workflow.definitions.project import State
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+ProjectId = Annotated[int, Path(ge=1, le=2**53, description="项目 id")]
+StateName = Literal[tuple(s.value for s in State)]  # type: ignore[valid-type]
+IfMatch = Annotated[int | None, Depends(expected_version)]
+
+
+def _etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+@router.post("", response_model=ProjectCreated, status_code=201, responses=problems(401, 403, 404, 409, 413, 415, 422))
+def create_project(body: ProjectIn, viewer: CurrentViewer, db: DB, response: Response) -> dict[str, Any]:
+    """提议一个项目(第九条,一事一议),状态为「拟提议」。提醒(如受益群体较小项目占比)见 ``warnings``。"""
+    detail = services.create_project(db, viewer, body)
+    _etag(response, detail["version"])
+    response.headers["Location"] = detail["links"]["self"]
+    return detail
+
+
+@router.get("", response_model=ProjectList, responses=problems(401, 403, 404, 422))
+def list_projects(viewer: CurrentViewer, db: DB,
+                  community: Annotated[int | None, Query(ge=1, le=2**53, description="社区 id")] = None,
+                  state: Annotated[StateName | None, Query(description="状态")] = None,
+                  year: Annotated[int | None, Query(ge=2000, le=2100, description="经费年度")] = None,
+                  limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                  offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
+    """项目列表(可按社区、状态、年度筛选;只列出调用者有权查看的社区)。"""
+    with db.uow(write=False) as uow:
+        return queries.list_projects(uow.session, viewer, community, state, year, limit, offset)
+
+
+@router.get("/{project_id}", response_model=ProjectDetail, responses=problems(401, 403, 404, 422))
+def get_project(project_id: ProjectId, viewer: CurrentViewer, db: DB, response: Response) -> dict[str, Any]:
+    """项目详情:状态、版本(亦为 ETag)、期限(届满时刻与剩余工作日)、调用者当前可执行的操作、金额与链接。"""
+    with db.uow(write=False) as uow:
+        detail = queries.project_detail(uow.session, viewer, project_id)
+    _etag(response, detail["version"])
+    return detail
+
+
+@router.get("/{project_id}/history", response_model=History, responses=problems(401, 403, 404, 422))
+def project_history(project_id: ProjectId, viewer: CurrentViewer, db: DB) -> dict[str, Any]:
+    """项目的全部审计事件(哈希链),本社区、所属大社区的岗位及市管理员可查看。"""
+    with db.uow(write=False) as uow:
+        return queries.history(uow.session, viewer, "project", project_id)
+
+
+def _add_event_route(trigger: str) -> None:
+    model = event_body_model("project", trigger)
+
+    def fire(project_id: ProjectId, viewer: CurrentViewer, db: DB, response: Response, version: IfMatch,
+             body: Annotated[model | None, Body()] = None) -> dict[str, Any]:  # type: ignore[valid-type]
+        payload, reason, as_role = split(body)
+        outcome, detail = services.fire_project_event(db, viewer, project_id, trigger, payload, reason=reason,
+                                                      as_role=as_role, expected_version=version)
+        detail["outcome"] = queries.outcome_out(outcome, trigger)
+        _etag(response, detail["version"])
+        return detail
+
+    router.add_api_route(
+        f"/{{project_id}}/events/{trigger}", fire, methods=["POST"], response_model=ProjectEventResult,
+        name=f"project_event_{trigger}", operation_id=f"project_event_{trigger}",
+        summary=f"{label('project', trigger)}({trigger})",
+        description=(f"触发项目操作「{label('project', trigger)}」({article('project', trigger)})。"
+                     f"{roles_text('project', trigger)}。\n\n"
+                     "成功返回 200 和项目;规则不允许返回 409(含规则代码与条款);岗位不符返回 403;"
+                     "``If-Match`` 与当前版本不符返回 412;请求体不正确返回 422。"),
+        responses=problems(401, 403, 404, 409, 412, 413, 415, 422))
+
+
+for _trigger in user_triggers("project"):
+    _add_event_route(_trigger)

@@ -1,0 +1,44 @@
+"""Settings of the HTTP layer, read once from the environment when the app is created."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+@dataclass
+class Settings:
+    token_ttl_minutes: int = 480
+    """Lifetime of a bearer token (``POST /api/v1/auth/token``)."""
+    session_ttl_minutes: int = 720
+    """Lifetime of a cookie session (``POST /api/v1/auth/session``)."""
+    secure_cookies: bool = False
+    """Send cookies with ``Secure`` (set ``FUNDFLOW_SECURE_COOKIES=1`` behind HTTPS)."""
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+    objection_max: int = 5
+    objection_window_seconds: int = 600
+    calendar_max_bytes: int = 64 * 1024
+    body_max_bytes: int = 256 * 1024
+    """Any request body larger than this is refused with 413 before it is parsed."""
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            token_ttl_minutes=_int("FUNDFLOW_TOKEN_TTL_MINUTES", cls.token_ttl_minutes),
+            session_ttl_minutes=_int("FUNDFLOW_SESSION_TTL_MINUTES", cls.session_ttl_minutes),
+            secure_cookies=os.environ.get("FUNDFLOW_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+            login_max_failures=_int("FUNDFLOW_LOGIN_MAX_FAILURES", cls.login_max_failures),
+            login_window_seconds=_int("FUNDFLOW_LOGIN_WINDOW_SECONDS", cls.login_window_seconds),
+            objection_max=_int("FUNDFLOW_OBJECTION_MAX", cls.objection_max),
+            objection_window_seconds=_int("FUNDFLOW_OBJECTION_WINDOW_SECONDS", cls.objection_window_seconds),
+        )
+
+
+SESSION_COOKIE = "fundflow_session"
+CSRF_COOKIE = "fundflow_csrf"
+CSRF_HEADER = "X-CSRF-Token"
