@@ -270,6 +270,67 @@ def sweep_cmd(now_text: str | None) -> None:
                f"条件未满足待重试 {result.refused} 个")
 
 
+# ------------------------------------------------------------------------------------ scheduler
+
+
+@main.command("scheduler")
+@click.option("--leader", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="auto: PostgreSQL 上以咨询锁选出唯一主调度器(其余待命),SQLite 上直接运行;always: 不选举;never: 不运行")
+@click.option("--once", is_flag=True, help="只执行一轮(建立年度/跟进/需求征集期限,再扫描到期期限)后退出")
+@click.option("--now", "now_text", default=None, help="与 --once 同用:以该时刻(ISO 8601,无时区按北京时间)执行")
+@click.option("--sweep-seconds", type=float, default=None, help="扫描间隔秒数(默认 FUNDFLOW_SWEEP_SECONDS 或 30)")
+@click.option("--election-seconds", type=float, default=None,
+              help="待命进程重试选举的间隔秒数(默认 FUNDFLOW_ELECTION_SECONDS 或 15)")
+def scheduler_cmd(leader: str, once: bool, now_text: str | None, sweep_seconds: float | None,
+                  election_seconds: float | None) -> None:
+    """期限调度器(独立进程):到期的公示期、审批期限、跟进检查、年度报告与结转等逐一触发并发出提醒。
+
+    一直运行,收到 SIGTERM / Ctrl-C 时完成当前事务后退出。生产环境二选一:本命令单独运行一个
+    (可多开作热备,只有一个生效),或由 `fundflow serve` 的工作进程之一担任(见 docs/scheduler.md)。
+    """
+    import logging
+
+    from store.bootstrap import prepare
+    from workflow import clock
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    now = None
+    if now_text:
+        if not once:
+            click.echo("--now 只能与 --once 同用", err=True)
+            sys.exit(2)
+        try:
+            now = dt.datetime.fromisoformat(now_text)
+        except ValueError:
+            click.echo(f"时间格式不正确: {now_text}(例如 2026-10-12T09:00)", err=True)
+            sys.exit(2)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=clock.SHANGHAI)
+    database = _db()
+    prepare(database)
+    if once:
+        from workflow.jobs import run_once
+
+        if now is not None:
+            with clock.frozen(now):
+                result = run_once(database, now)
+        else:
+            result = run_once(database)
+        s = result.sweep
+        click.echo(f"调度一轮完成: 新建期限 {result.created} 个;触发 {s.fired} 个,逾期提醒 {s.escalated} 个,"
+                   f"到期提醒 {s.notified} 个,无需处理 {s.moot} 个,条件未满足待重试 {s.refused} 个,"
+                   f"临时期限提示 {s.flagged} 个")
+        return
+    import scheduler
+
+    click.echo(f"调度器启动(leader={leader},数据库 {'PostgreSQL' if database.is_postgres else 'SQLite'}),"
+               "SIGTERM 或 Ctrl-C 停止", err=True)
+    scheduler.run_forever(database, leader, sweep_seconds=sweep_seconds, election_seconds=election_seconds)
+    click.echo("调度器已停止", err=True)
+
+
 # ---------------------------------------------------------------------------------------- audit
 
 

@@ -16,7 +16,8 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Date, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, NotAuthenticated, NotFound, TooManyRequests
@@ -110,11 +111,14 @@ def posts_held(session: Session, person_id: int, day: dt.date) -> tuple[PostHeld
 
 
 def community_chain(session: Session, community_id: int) -> dict[str, int]:
-    """The chain of a community; NotFound when the id is not a community."""
-    level = session.execute(select(Organisation.level).where(Organisation.id == community_id)).scalar_one_or_none()
-    if level != "community":
+    """The chain of a community (from the engine's process cache); NotFound when the id is not a community."""
+    try:
+        chain = org_chain(session, community_id)
+    except NoResultFound:
+        chain = {}
+    if chain.get("community") != community_id:
         raise NotFound(f"社区 #{community_id} 不存在", code="community.not_found")
-    return org_chain(session, community_id)
+    return chain
 
 
 def can_read(viewer: Viewer, chain: dict[str, int]) -> bool:
@@ -153,31 +157,42 @@ def require_admin(viewer: Viewer) -> frozenset[int]:
 # ------------------------------------------------------------------------------- authenticate
 
 
-def authenticate(db: Database, token: str, kind: str, csrf: str | None = None) -> Viewer:
-    """The viewer of a bearer token or session cookie; ``csrf`` is checked for unsafe cookie requests."""
+_DAY = bindparam("day", type_=Date)
+# built once: building the statement and its cache key on every request costs more than running it
+_AUTH = (
+    select(AuthSession.id, AuthSession.kind, AuthSession.csrf_hash, AuthSession.expires_at, AuthSession.revoked_at,
+           Person.id, Person.username, Person.display_name, Person.active, Post.id, Post.organisation_id,
+           Organisation.code, Organisation.name, Organisation.level, Post.role, Post.valid_from, Post.valid_to)
+    .join(Person, Person.id == AuthSession.person_id)
+    .outerjoin(Post, and_(Post.person_id == Person.id, Post.valid_from <= _DAY,
+                          or_(Post.valid_to.is_(None), Post.valid_to >= _DAY)))
+    .outerjoin(Organisation, Organisation.id == Post.organisation_id)
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+    .order_by(Post.id))
+
+
+def authenticate(session: Session, token: str, kind: str, csrf: str | None = None) -> Viewer:
+    """The viewer of a bearer token or session cookie, with the posts held today, in one query.
+
+    ``csrf`` (cookie sessions, unsafe methods) must be the session's CSRF token.
+    """
     if not token or len(token) > 200:
         raise NotAuthenticated("登录凭证无效,请重新登录", code="auth.invalid_token")
     now = wall_now()
-    with db.uow(write=False) as uow:
-        s = uow.session
-        row = s.execute(
-            select(AuthSession.id, AuthSession.kind, AuthSession.csrf_hash, AuthSession.expires_at,
-                   AuthSession.revoked_at, Person.id, Person.username, Person.display_name, Person.active)
-            .join(Person, Person.id == AuthSession.person_id)
-            .where(AuthSession.token_hash == token_hash(token))).one_or_none()
-        if row is None or row[1] != kind:
-            raise NotAuthenticated("登录凭证无效,请重新登录", code="auth.invalid_token")
-        sid, _kind, csrf_hash, expires_at, revoked_at, pid, username, name, active = row
-        if revoked_at is not None:
-            raise NotAuthenticated("您已退出登录,请重新登录", code="auth.revoked")
-        if expires_at <= now:
-            raise NotAuthenticated("登录已过期,请重新登录", code="auth.expired")
-        if not active:
-            raise NotAuthenticated("账号已停用", code="auth.inactive")
-        if csrf is not None and not (csrf and hmac.compare_digest(token_hash(csrf), csrf_hash)):
-            raise Forbidden("缺少或错误的 CSRF 令牌(请求头 X-CSRF-Token 须与 fundflow_csrf Cookie 一致)",
-                            code="auth.csrf")
-        posts = posts_held(s, pid, clock.today())
+    rows = session.execute(_AUTH, {"token_hash": token_hash(token), "day": clock.today()}).all()
+    if not rows or rows[0][1] != kind:
+        raise NotAuthenticated("登录凭证无效,请重新登录", code="auth.invalid_token")
+    sid, _kind, csrf_hash, expires_at, revoked_at, pid, username, name, active = rows[0][:9]
+    if revoked_at is not None:
+        raise NotAuthenticated("您已退出登录,请重新登录", code="auth.revoked")
+    if expires_at <= now:
+        raise NotAuthenticated("登录已过期,请重新登录", code="auth.expired")
+    if not active:
+        raise NotAuthenticated("账号已停用", code="auth.inactive")
+    if csrf is not None and not (csrf and hmac.compare_digest(token_hash(csrf), csrf_hash)):
+        raise Forbidden("缺少或错误的 CSRF 令牌(请求头 X-CSRF-Token 须与 fundflow_csrf Cookie 一致)",
+                        code="auth.csrf")
+    posts = tuple(PostHeld(*r[9:]) for r in rows if r[9] is not None)
     return Viewer(person_id=pid, username=username, display_name=name, session_id=sid, session_kind=kind,
                   expires_at=expires_at, posts=posts)
 

@@ -1,13 +1,16 @@
 """FastAPI dependencies: the database, the settings, the caller (bearer token or cookie + CSRF)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from api import auth
 from api.errors import NotAuthenticated, PreconditionFailed
+from api.queries import ReadCache
 from api.settings import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Settings
 from store.db import Database
 
@@ -19,13 +22,13 @@ cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
                              description="POST /api/v1/auth/session 设置的会话 Cookie;修改类请求须带 X-CSRF-Token")
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     from api.app import get_database
 
     return get_database(request.app)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings | None = getattr(request.app.state, "settings", None)
     if settings is None:
         settings = Settings.from_env()
@@ -41,21 +44,45 @@ DB = Annotated[Database, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
-def optional_viewer(request: Request, db: DB, bearer: Annotated[str | None, Depends(bearer_scheme)] = None,
+def read_session(db: DB) -> Iterator[Session]:
+    """One read-only session per request, shared by the authentication and a reading route."""
+    with db.uow(write=False) as uow:
+        yield uow.session
+
+
+ReadSession = Annotated[Session, Depends(read_session)]
+
+
+async def get_cache(request: Request) -> ReadCache:
+    cache: ReadCache | None = getattr(request.app.state, "read_cache", None)
+    if cache is None:
+        cache = request.app.state.read_cache = ReadCache()
+    return cache
+
+
+Cache = Annotated[ReadCache, Depends(get_cache)]
+
+
+def optional_viewer(request: Request, session: ReadSession,
+                    bearer: Annotated[str | None, Depends(bearer_scheme)] = None,
                     cookie: Annotated[str | None, Depends(cookie_scheme)] = None) -> auth.Viewer | None:
+    viewer = None
     if bearer:
-        return auth.authenticate(db, bearer, "bearer")
-    if cookie:
+        viewer = auth.authenticate(session, bearer, "bearer")
+    elif cookie:
         csrf = None
         if request.method not in SAFE_METHODS:
             # double submit: the header must equal the cookie, and the token must be this session's
             header, echoed = request.headers.get(CSRF_HEADER, ""), request.cookies.get(CSRF_COOKIE, "")
             csrf = header if header and header == echoed else ""
-        return auth.authenticate(db, cookie, "cookie", csrf)
-    return None
+        viewer = auth.authenticate(session, cookie, "cookie", csrf)
+    if request.method not in SAFE_METHODS:
+        # a writing route works in its own unit of work: give the connection back meanwhile
+        session.rollback()
+    return viewer
 
 
-def current_viewer(viewer: Annotated[auth.Viewer | None, Depends(optional_viewer)]) -> auth.Viewer:
+async def current_viewer(viewer: Annotated[auth.Viewer | None, Depends(optional_viewer)]) -> auth.Viewer:
     if viewer is None:
         raise NotAuthenticated()
     return viewer
@@ -64,7 +91,7 @@ def current_viewer(viewer: Annotated[auth.Viewer | None, Depends(optional_viewer
 CurrentViewer = Annotated[auth.Viewer, Depends(current_viewer)]
 
 
-def expected_version(request: Request) -> int | None:
+async def expected_version(request: Request) -> int | None:
     """The version an ``If-Match`` header names (``"7"``, ``W/"7"`` or ``7``); ``*`` or absent: no check."""
     raw = request.headers.get("if-match")
     if raw is None or raw.strip() == "*":

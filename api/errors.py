@@ -204,6 +204,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # a body that is not JSON (or not UTF-8) is a bad payload like any other
+            return problem_response(422, "提交的内容不正确: body 不是有效的 JSON", "payload.invalid",
+                                    errors=[{"loc": "body", "msg": "不是有效的 JSON"}])
         detail = _HTTP_DETAIL.get(exc.status_code) or (exc.detail if isinstance(exc.detail, str) else "请求失败")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
         return problem_response(exc.status_code, detail, code, headers=dict(exc.headers or {}))

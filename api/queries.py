@@ -6,9 +6,11 @@ dicts shaped like the response models in :mod:`api.schemas`. Public outputs are 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from api.auth import Viewer, posts_held, readable_communities, require_admin, require_read
@@ -48,6 +50,34 @@ API = "/api/v1"
 NOT_USER_EVENTS = frozenset({"publicity_elapsed", "completion_elapsed", "disclosure_elapsed", "object"})
 NOTICE_KINDS = {"publicity": "项目公示", "completion": "建成公示", "voucher_payment": "无发票支出公示",
                 "disclosure": "年度公示"}
+
+
+class ReadCache:
+    """Per-app cache of the parts of a project's detail that change only with its version.
+
+    Every change to a project appends an audit event, which advances its version, so an entry keyed
+    by (project id, version) is never stale. Deadlines (the sweep may close one without an event)
+    and the caller's allowed events are computed on every request.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._data: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int]) -> dict[str, Any] | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[int, int], value: dict[str, Any]) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
 
 
 def local(instant: dt.datetime | None) -> dt.datetime | None:
@@ -97,11 +127,19 @@ def allowed_events(wf: Workflow, state: str, viewer: Viewer, chain: dict[str, in
     return out
 
 
+_DEADLINE_COLUMNS = (Deadline.kind, Deadline.event, Deadline.start_date, Deadline.workdays, Deadline.due_at,
+                     Deadline.provisional)
+
+
 def deadlines(session: Session, entity_type: str, entity_id: int) -> list[dict[str, Any]]:
-    rows = session.execute(select(Deadline.kind, Deadline.event, Deadline.start_date, Deadline.workdays,
-                                  Deadline.due_at, Deadline.provisional)
+    rows = session.execute(select(*_DEADLINE_COLUMNS)
                            .where(Deadline.entity_type == entity_type, Deadline.entity_id == entity_id,
                                   Deadline.status == "open").order_by(Deadline.due_at)).all()
+    return deadline_views(session, [tuple(r) for r in rows])
+
+
+def deadline_views(session: Session, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Open deadlines as shown: due instant in Asia/Shanghai, working days left, overdue."""
     if not rows:
         return []
     calendar = load_calendar(session)
@@ -183,8 +221,34 @@ def load_project(session: Session, viewer: Viewer, pid: int) -> tuple[Project, d
     return p, require_read(session, viewer, p.community_id)
 
 
-def project_detail(session: Session, viewer: Viewer, pid: int) -> dict[str, Any]:
-    p, chain = load_project(session, viewer, pid)
+# the project's version and community with its open deadlines, in one round trip
+_HEAD = (select(Project.version, Project.community_id, *_DEADLINE_COLUMNS)
+         .outerjoin(Deadline, and_(Deadline.entity_type == "project", Deadline.entity_id == Project.id,
+                                   Deadline.status == "open"))
+         .where(Project.id == bindparam("pid")).order_by(Deadline.due_at))
+
+
+def project_detail(session: Session, viewer: Viewer, pid: int, cache: ReadCache | None = None) -> dict[str, Any]:
+    head = session.execute(_HEAD, {"pid": pid}).all()
+    if not head:
+        raise NotFound(f"项目 #{pid} 不存在", code="project.not_found")
+    version, community_id = head[0][:2]
+    chain = require_read(session, viewer, community_id)
+    static = cache.get((pid, version)) if cache is not None else None
+    if static is None:
+        static = _project_static(session, pid)
+        if cache is not None and static["version"] == version:
+            cache.put((pid, version), static)
+    wf = workflow_for("project")
+    open_deadlines = [tuple(r[2:]) for r in head if r[2] is not None]
+    return {**static, "deadlines": deadline_views(session, open_deadlines),
+            "allowed_events": allowed_events(wf, static["state"], viewer, chain)}
+
+
+def _project_static(session: Session, pid: int) -> dict[str, Any]:
+    """Everything of the detail but the deadlines and the caller's events."""
+    p = session.get(Project, pid)
+    assert p is not None
     wf = workflow_for("project")
     year = session.execute(select(FundYear.year).where(FundYear.id == p.fund_year_id)).scalar_one()
     items = list(session.execute(select(LineItem).where(LineItem.project_id == pid).order_by(LineItem.id)).scalars())
@@ -245,8 +309,6 @@ def project_detail(session: Session, viewer: Viewer, pid: int) -> dict[str, Any]
         "objections": [{"id": o.id, "notice_id": o.notice_id, "author_name": o.author_name, "contact": o.contact,
                         "text": o.text, "created_at": local(o.created_at), "answer": o.answer,
                         "resolved": o.resolved} for o in objections],
-        "deadlines": deadlines(session, "project", p.id),
-        "allowed_events": allowed_events(wf, p.state, viewer, chain),
         "links": {"self": f"{API}/projects/{p.id}", "history": f"{API}/projects/{p.id}/history",
                   "events": f"{API}/projects/{p.id}/events/{{event}}",
                   "fund_year": f"{API}/fund-years/{p.community_id}/{year}",

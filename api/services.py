@@ -48,19 +48,18 @@ def _service_error(exc: ServiceError) -> ApiError:
 
 
 def fire_project_event(db: Database, viewer: Viewer, pid: int, trigger: str, payload: dict[str, Any], *,
-                       reason: str = "", as_role: str | None = None,
-                       expected_version: int | None = None) -> tuple[Outcome, dict[str, Any]]:
+                       reason: str = "", as_role: str | None = None, expected_version: int | None = None,
+                       cache: queries.ReadCache | None = None) -> tuple[Outcome, dict[str, Any]]:
     """Fire one event on a project as the viewer; returns the outcome and the project as it now is."""
-    with db.uow(write=False) as uow:
-        # a caller with no post there learns nothing about the project (not even its state or version)
-        queries.load_project(uow.session, viewer, pid)
     outcome = fire_event(db, "project", pid, trigger, viewer.actor, payload, reason=reason, as_role=as_role,
                          expected_version=expected_version)
-    if not outcome.ok:
-        raise _refused(outcome)
     with db.uow(write=False) as uow:
-        detail = queries.project_detail(uow.session, viewer, pid)
-    return outcome, detail
+        if not outcome.ok:
+            if outcome.status != 404:
+                # a caller with no post there learns nothing about the project (not its state, not its version)
+                queries.load_project(uow.session, viewer, pid)
+            raise _refused(outcome)
+        return outcome, queries.project_detail(uow.session, viewer, pid, cache)
 
 
 def fire_fund_year_event(db: Database, viewer: Viewer, community: int, year: int, trigger: str,

@@ -123,8 +123,8 @@ def build(backend: str, url: str, max_clients: int, projects_per_client: int) ->
             else:
                 server["sqlite_version"] = str(conn.exec_driver_sql("SELECT sqlite_version()").scalar())
                 server["journal_mode"] = str(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
-                server["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
-                    conn.exec_driver_sql("PRAGMA synchronous").scalar(), "?")
+                level = int(conn.exec_driver_sql("PRAGMA synchronous").scalar() or 0)
+                server["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(level, str(level))
         return Fixture(url=url, clients=clients, server=server)
     finally:
         db.dispose()
@@ -144,8 +144,17 @@ class EngineClient:
         self.secretary = Actor(*spec["secretary"])
         self.member = Actor(*spec["member"])
         self.projects = list(spec["projects"])
-        self.state = {pid: "draft" for pid in self.projects}
+        self.state = self._states()
         self.i = 0
+
+    def _states(self) -> dict[int, str]:
+        from sqlalchemy import select
+
+        from store.models import Project
+
+        with self.db.uow(write=False) as uow:
+            rows = uow.session.execute(select(Project.id, Project.state).where(Project.id.in_(self.projects)))
+            return {pid: state for pid, state in rows}
 
     def __call__(self) -> None:
         from workflow.services import fire_event
@@ -245,6 +254,17 @@ class Cell:
     """Whole machine's busy CPUs during the window (0..nproc), everything included."""
     machine_cpu_ms: float
     """Whole machine's CPU per transaction (ms): clients, database server and anything else running."""
+    server_cpu_ms: float = 0.0
+    """PostgreSQL: CPU of the server backends of the benchmark database per transaction (ms)."""
+
+    def ceiling(self, ncpu: int, single_writer: bool) -> float:
+        """Transactions/s if client and server CPU per transaction were the only limit (an idle machine).
+
+        SQLite has one writer at a time and a write unit of work holds the lock from ``BEGIN IMMEDIATE`` to
+        ``COMMIT``, so there the transactions cannot overlap whatever the number of CPUs.
+        """
+        per_tx = self.client_cpu_ms + self.server_cpu_ms
+        return 1e3 * (1 if single_writer else ncpu) / per_tx if per_tx else float("nan")
 
 
 @dataclass
@@ -257,6 +277,27 @@ class Row:
     @property
     def ratio(self) -> float:
         return self.engine.rate / self.raw.rate if self.raw.rate else 0.0
+
+
+def backend_pids(backend: str) -> list[int]:
+    """The PostgreSQL server processes serving the benchmark database (same machine)."""
+    if backend != "postgresql":
+        return []
+    with _pg_admin() as conn:
+        return [int(r[0]) for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (PG_BENCH_DB,))]
+
+
+def process_cpu(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes; those that are gone count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_ticks() -> tuple[int, int]:
@@ -302,10 +343,14 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list
                     go = time.time() + 0.3
                     for q in queues[:n]:
                         q.put((kind, go, args.warmup, args.seconds))
+                    time.sleep(max(0.0, go + args.warmup - time.time() - 0.2))
+                    pids = backend_pids(backend)
                     time.sleep(max(0.0, go + args.warmup - time.time()))
                     busy0, total0 = cpu_ticks()
+                    server0 = process_cpu(pids)
                     time.sleep(max(0.0, go + args.warmup + args.seconds - time.time()))
                     busy1, total1 = cpu_ticks()
+                    server1 = process_cpu(pids)
                     total, lat, cpu = 0, [], 0.0
                     for _ in range(n):
                         c, lt, cp = _expect(results, "done", args.warmup + args.seconds + 120)
@@ -315,11 +360,13 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list
                     ncpu = len(os.sched_getaffinity(0))
                     busy = ncpu * (busy1 - busy0) / (total1 - total0) if total1 > total0 else float("nan")
                     cell = Cell(rate=total / args.seconds, lat=lat, client_cpu_ms=1e3 * cpu / max(total, 1),
-                                machine_busy=busy, machine_cpu_ms=1e3 * busy * args.seconds / max(total, 1))
+                                machine_busy=busy, machine_cpu_ms=1e3 * busy * args.seconds / max(total, 1),
+                                server_cpu_ms=1e3 * (server1 - server0) / max(total, 1))
                     cells[kind] = cell
+                    server = f", server {cell.server_cpu_ms:.2f}" if backend == "postgresql" else ""
                     print(f"  [{backend}] {n} client(s) {kind:6s}: {cell.rate:8.0f} tx/s  "
-                          f"(client CPU {cell.client_cpu_ms:.2f} ms/tx, machine {busy:.2f}/{ncpu} CPUs busy)",
-                          flush=True)
+                          f"(CPU ms/tx: client {cell.client_cpu_ms:.2f}{server}; "
+                          f"machine {busy:.2f}/{ncpu} CPUs busy)", flush=True)
                 rows.append(Row(backend, n, cells["engine"], cells["raw"]))
         finally:
             for q in queues:
@@ -437,16 +484,20 @@ def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str
               f"{pct(e.lat, .5) * 1e3:>10.2f}ms{pct(e.lat, .99) * 1e3:>10.2f}ms"
               f"{pct(w.lat, .5) * 1e3:>7.2f}ms{pct(w.lat, .99) * 1e3:>7.2f}ms")
     print()
-    print("CPU per transaction (client = the client processes; machine = all CPUs busy in the window / tx,")
-    print("i.e. client + database server + whatever else the machine ran):")
-    head = (f"{'backend':<11}{'clients':>7}{'engine client':>15}{'engine machine':>16}{'raw client':>12}"
-            f"{'raw machine':>13}{'busy CPUs e/r':>15}")
+    ncpu = len(os.sched_getaffinity(0))
+    print("CPU per transaction, ms. client: the client processes; server: the PostgreSQL backends serving them (on")
+    print("SQLite the database runs inside the client); machine: all busy CPU in the window / tx, whatever ran it.")
+    print(f"ceiling: {ncpu} CPUs / (client + server) — the engine's rate on this machine if it were otherwise idle;")
+    print("on SQLite 1 / client: one writer at a time holds the lock for the whole transition.")
+    head = (f"{'backend':<11}{'clients':>7}{'eng client':>11}{'eng server':>11}{'eng machine':>12}{'ceiling':>9}"
+            f"{'raw client':>11}{'raw server':>11}{'raw machine':>12}{'busy CPUs e/r':>15}")
     print(head)
     print("-" * len(head))
     for r in rows:
         e, w = r.engine, r.raw
-        print(f"{r.backend:<11}{r.clients:>7}{e.client_cpu_ms:>13.2f}ms{e.machine_cpu_ms:>14.2f}ms"
-              f"{w.client_cpu_ms:>10.2f}ms{w.machine_cpu_ms:>11.2f}ms{e.machine_busy:>9.2f}/{w.machine_busy:.2f}")
+        print(f"{r.backend:<11}{r.clients:>7}{e.client_cpu_ms:>11.2f}{e.server_cpu_ms:>11.2f}{e.machine_cpu_ms:>12.2f}"
+              f"{e.ceiling(ncpu, r.backend == 'sqlite'):>9,.0f}{w.client_cpu_ms:>11.2f}{w.server_cpu_ms:>11.2f}{w.machine_cpu_ms:>12.2f}"
+              f"{e.machine_busy:>9.2f}/{w.machine_busy:.2f}")
     print()
     for backend, n in events.items():
         print(f"audit     {backend}: chain verified after the run ({n} events)")

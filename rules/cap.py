@@ -30,6 +30,8 @@ class FundFigures:
     paid_fen: int
     #: committed + paid of the small-group projects.
     small_group_committed_fen: int
+    #: what a closed year has carried into the next one (Art. 13); it is no longer this year's to spend.
+    carry_out_fen: int = 0
 
 
 def total_fen(f: FundFigures) -> int:
@@ -38,8 +40,8 @@ def total_fen(f: FundFigures) -> int:
 
 
 def available_fen(f: FundFigures) -> int:
-    """What is still free: allocation + carry-in − committed − paid."""
-    return f.allocation_fen + f.carry_in_fen - f.committed_fen - f.paid_fen
+    """What is still free: allocation + carry-in − committed − paid − carried out."""
+    return f.allocation_fen + f.carry_in_fen - f.committed_fen - f.paid_fen - f.carry_out_fen
 
 
 def _percent(share: Fraction) -> str:
@@ -89,11 +91,12 @@ def check_budget(f: FundFigures, extra_fen: int) -> Verdict:
     """
     if extra_fen <= 0:
         return OK
-    used = f.committed_fen + f.paid_fen
+    used = f.committed_fen + f.paid_fen + f.carry_out_fen
     if used + extra_fen > total_fen(f):
+        carried = f"、已结转下年 {format_yuan(f.carry_out_fen)} 元" if f.carry_out_fen else ""
         return refuse("budget.exceeded",
                       f"本年度专项经费总额 {format_yuan(total_fen(f))} 元,已承诺 {format_yuan(f.committed_fen)} 元、"
-                      f"已支付 {format_yuan(f.paid_fen)} 元,尚余 {format_yuan(available_fen(f))} 元,"
+                      f"已支付 {format_yuan(f.paid_fen)} 元{carried},尚余 {format_yuan(available_fen(f))} 元,"
                       f"不足本次 {format_yuan(extra_fen)} 元。", ART_BUDGET)
     return OK
 

@@ -502,7 +502,7 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))
     """``allocation`` | ``carry_in`` | ``commitment`` | ``adjustment`` | ``release`` | ``payment`` | ``carry_out``."""
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    """Positive amounts; the kind says which way it moves."""
+    """Positive, except adjustments: an approved change that lowers the amount books a negative one."""
     document_sha256: Mapped[str | None] = mapped_column(ForeignKey("documents.sha256"))
     memo: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

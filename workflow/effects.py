@@ -151,6 +151,12 @@ def _release(ctx: Context, amount: int, memo: str) -> None:
     p.committed_fen -= amount
     p.released_fen += amount
     ledger(ctx, "release", amount, memo, project_id=p.id)
+    if fy.state == "closed":
+        # the year has already carried its balance forward: what a late settlement frees goes the same way
+        from workflow.services import carry_forward
+
+        carry_forward(ctx.session, fy, amount, ctx.now, f"{p.code} 结余(年度结转后释放)")
+        ctx.produced["carried_forward"] = format_yuan(amount)
 
 
 # ---------------------------------------------------------------------------------------- project

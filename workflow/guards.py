@@ -46,7 +46,8 @@ def _figures(ctx: Context) -> r_cap.FundFigures:
     fy = ctx.fund_year
     return r_cap.FundFigures(allocation_fen=fy.allocation_fen, carry_in_fen=fy.carry_in_fen,
                              committed_fen=fy.committed_fen, paid_fen=fy.paid_fen,
-                             small_group_committed_fen=fy.small_group_committed_fen)
+                             small_group_committed_fen=fy.small_group_committed_fen,
+                             carry_out_fen=fy.carry_out_fen or 0)
 
 
 @guard("reason_given")

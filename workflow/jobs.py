@@ -31,6 +31,7 @@ count working days, is recomputed here by :func:`ensure_year_deadlines`.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
@@ -47,7 +48,7 @@ from store.db import Database
 from store.models import AuditEvent, Deadline, FollowUp, FundYear, Organisation, Project
 from workflow import clock
 from workflow.engine import policy_of
-from workflow.notify import Settings, _insert_ignoring_duplicates, deliver_pending
+from workflow.notify import Settings, deliver_pending, insert_ignoring_duplicates
 from workflow.sweep import Busy, SweepResult, lock_or_busy, sweep
 
 log = logging.getLogger("fundflow.jobs")
@@ -123,11 +124,12 @@ class RunResult:
 def run_once(db: Database, now: dt.datetime | None = None,
              should_stop: Callable[[], bool] | None = None) -> RunResult:
     """Everything once, as of ``now``: make the lazy deadlines, then sweep (what a new leader does first)."""
-    now = now or clock.now()
     stop = should_stop or (lambda: False)
-    created = ensure_needs_collection(db, now) + ensure_year_deadlines(db, now)
-    created += ensure_followups(db, now, should_stop=stop)
-    return RunResult(created=created, sweep=sweep(db, now, should_stop=stop))
+    with clock.frozen(now) if now is not None else contextlib.nullcontext():
+        at = clock.now()
+        created = ensure_needs_collection(db, at) + ensure_year_deadlines(db, at)
+        created += ensure_followups(db, at, should_stop=stop)
+        return RunResult(created=created, sweep=sweep(db, now, should_stop=stop))
 
 
 # -------------------------------------------------------------------------------------- helpers
@@ -168,7 +170,7 @@ def insert_deadlines(session: Session, rows: list[dict[str, Any]], chunk: int = 
     """Insert-if-absent (on ``ux_deadlines_ref``); returns how many were new."""
     made = 0
     for i in range(0, len(rows), chunk):
-        stmt = _insert_ignoring_duplicates(session, Deadline, rows[i:i + chunk]).returning(Deadline.id)
+        stmt = insert_ignoring_duplicates(session, Deadline, rows[i:i + chunk]).returning(Deadline.id)
         made += len(session.execute(stmt).all())
     return made
 

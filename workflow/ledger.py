@@ -95,7 +95,7 @@ def reconcile(session: Session, year: int | None = None) -> tuple[int, list[Diff
         check("已支付(分录)", fy.paid_fen, entries.paid)
         check("已支付(项目付款)", fy.paid_fen, projects.paid)
         check("受益群体较小项目占用(项目)", fy.small_group_committed_fen, projects.small_group)
-        available = fy.allocation_fen + fy.carry_in_fen - fy.committed_fen - fy.paid_fen
+        available = fy.allocation_fen + fy.carry_in_fen - fy.committed_fen - fy.paid_fen - (fy.carry_out_fen or 0)
         if available < 0:
             diffs.append(Difference(fy.id, fy.community_id, fy.year, "可用余额不得为负", 0, available))
         if fy.state == "closed":

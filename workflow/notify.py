@@ -135,11 +135,22 @@ class Settings:
 # ----------------------------------------------------------------------------------- the inbox
 
 
-def _insert_ignoring_duplicates(session: Session, model: Any, rows: list[dict[str, Any]]) -> Any:
+def insert_ignoring_duplicates(session: Session, model: Any, rows: list[dict[str, Any]]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING on either database (the caller adds RETURNING)."""
     dialect = session.get_bind().dialect.name
     ins = pg_insert(model) if dialect == "postgresql" else sqlite_insert(model)
     return ins.values(rows).on_conflict_do_nothing()
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification to send to several recipients (one inbox row each)."""
+
+    deadline_id: int
+    recipients: tuple[int, ...]
+    kind: str
+    title: str
+    body: str
 
 
 def notify(session: Session, *, deadline_id: int, recipients: Iterable[int], kind: str, title: str, body: str,
@@ -148,30 +159,46 @@ def notify(session: Session, *, deadline_id: int, recipients: Iterable[int], kin
 
     Runs in the caller's transaction; a re-run (or a concurrent sweep) creates nothing twice.
     """
-    wanted = list(dict.fromkeys(int(r) for r in recipients))
-    if not wanted:
+    return notify_many(session, [Message(deadline_id, tuple(recipients), kind, title, body)], now, settings)
+
+
+def notify_many(session: Session, messages: Iterable[Message], now: dt.datetime,
+                settings: Settings | None = None) -> list[int]:
+    """:func:`notify` for many messages in one statement (the sweep's batches)."""
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[int, int, str]] = set()
+    for m in messages:
+        for pid in m.recipients:
+            key = (m.deadline_id, int(pid), m.kind)
+            if key not in seen:
+                seen.add(key)
+                rows.append({"deadline_id": m.deadline_id, "recipient_id": int(pid), "kind": m.kind,
+                             "title": m.title[:200], "body": m.body, "created_at": now, "read_at": None})
+    if not rows:
         return []
-    rows = [{"deadline_id": deadline_id, "recipient_id": pid, "kind": kind, "title": title[:200], "body": body,
-             "created_at": now, "read_at": None} for pid in wanted]
-    stmt = _insert_ignoring_duplicates(session, Notification, rows).returning(
-        Notification.id, Notification.recipient_id)
-    created = [(int(i), int(r)) for i, r in session.execute(stmt)]
+    stmt = insert_ignoring_duplicates(session, Notification, rows).returning(
+        Notification.id, Notification.recipient_id, Notification.deadline_id, Notification.kind)
+    created = [(int(i), int(r), d, str(k)) for i, r, d, k in session.execute(stmt)]
     if not created:
         return []
     settings = settings if settings is not None else Settings.safe_from_env()
     deliveries: list[dict[str, Any]] = []
     if settings.smtp is not None:
         emails = dict(session.execute(select(Person.id, Person.email).where(
-            Person.id.in_([r for _i, r in created]), Person.email.is_not(None), Person.email != "")).tuples().all())
-        for nid, pid in created:
+            Person.id.in_({r for _i, r, _d, _k in created}), Person.email.is_not(None), Person.email != "")
+        ).tuples().all())
+        for nid, pid, _d, _k in created:
             if emails.get(pid):
                 deliveries.append(_delivery(nid, "email", str(emails[pid]), now))
     if settings.webhook is not None:
         # one group message per (deadline, kind): it names every recipient
-        deliveries.append(_delivery(min(i for i, _r in created), "webhook", "", now))
+        first: dict[tuple[Any, str], int] = {}
+        for nid, _pid, d, k in created:
+            first[(d, k)] = min(nid, first.get((d, k), nid))
+        deliveries.extend(_delivery(nid, "webhook", "", now) for nid in first.values())
     if deliveries:
-        session.execute(_insert_ignoring_duplicates(session, NotificationDelivery, deliveries))
-    return [i for i, _r in created]
+        session.execute(insert_ignoring_duplicates(session, NotificationDelivery, deliveries))
+    return [i for i, _r, _d, _k in created]
 
 
 def _delivery(notification_id: int, channel: str, target: str, now: dt.datetime) -> dict[str, Any]:

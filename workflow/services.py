@@ -88,16 +88,18 @@ def publish_policy(session: Session, city_id: int, policy: Policy, effective_fro
 
 
 def open_fund_year(session: Session, community_id: int, year: int, carry_in_fen: int = 0,
-                   actor_label: str = "system", actor_id: int | None = None) -> FundYear:
+                   actor_label: str = "system", actor_id: int | None = None,
+                   now: dt.datetime | None = None) -> FundYear:
     """Open a community's fund year with its allocation (Art. 5) and carry-in (Art. 13)."""
+    now = now or clock.now()
     existing = session.execute(select(FundYear).where(FundYear.community_id == community_id,
                                                       FundYear.year == year)).scalar_one_or_none()
     if existing is not None:
         return existing
     city_id = org_chain(session, community_id)["city"]
-    pv = current_policy(session, city_id, dt.date(year, 1, 1) if dt.date(year, 1, 1) > clock.today() else clock.today())
+    today = clock.local_date(now)
+    pv = current_policy(session, city_id, max(dt.date(year, 1, 1), today))
     policy = policy_of(session, pv.id)
-    now = clock.now()
     fy = FundYear(community_id=community_id, year=year, state="open", version=0, audit_head="",
                   policy_version_id=pv.id, allocation_fen=policy.allocation_fen, carry_in_fen=carry_in_fen,
                   committed_fen=0, paid_fen=0, small_group_committed_fen=0)
@@ -125,7 +127,7 @@ def carry_over(ctx: Context) -> None:
     nxt = ctx.session.execute(select(FundYear).where(FundYear.community_id == fy.community_id,
                                                      FundYear.year == fy.year + 1)).scalar_one_or_none()
     if nxt is None:
-        nxt = open_fund_year(ctx.session, fy.community_id, fy.year + 1, carry_in_fen=balance)
+        nxt = open_fund_year(ctx.session, fy.community_id, fy.year + 1, carry_in_fen=balance, now=ctx.now)
     else:
         nxt.carry_in_fen += balance
         ctx.session.add(LedgerEntry(fund_year_id=nxt.id, kind="carry_in", amount_fen=balance,
@@ -134,6 +136,25 @@ def carry_over(ctx: Context) -> None:
                      actor_label="system", from_state=nxt.state, to_state=nxt.state,
                      payload={"from_year": fy.year, "amount": format_yuan(balance)})
     ctx.produced.update(carry_out=format_yuan(balance), next_fund_year_id=nxt.id)
+
+
+def carry_forward(session: Session, fy: FundYear, amount: int, now: dt.datetime, memo: str) -> FundYear:
+    """Money freed in a year that has already closed (a late settlement) follows its balance forward."""
+    stmt = select(FundYear).where(FundYear.community_id == fy.community_id, FundYear.year == fy.year + 1)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    nxt = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    if nxt is None:
+        nxt = open_fund_year(session, fy.community_id, fy.year + 1, now=now)
+    fy.carry_out_fen = (fy.carry_out_fen or 0) + amount
+    nxt.carry_in_fen += amount
+    session.add(LedgerEntry(fund_year_id=fy.id, kind="carry_out", amount_fen=amount, memo=memo[:200], created_at=now))
+    session.add(LedgerEntry(fund_year_id=nxt.id, kind="carry_in", amount_fen=amount,
+                            memo=f"{fy.year} 年度结转后释放的结余", created_at=now))
+    audit.append(session, nxt, entity_type="fund_year", entity_id=nxt.id, event="carry_in", at=now,
+                 actor_label="system", from_state=nxt.state, to_state=nxt.state,
+                 payload={"from_year": fy.year, "amount": format_yuan(amount), "memo": memo})
+    return nxt
 
 
 # -------------------------------------------------------------------------------------------- needs

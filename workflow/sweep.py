@@ -1,28 +1,35 @@
 """The sweep: turns due deadline rows into timer events through the engine, exactly once.
 
-Deadlines are rows, never in-memory timers. A sweep lists the open deadlines due by ``now``
-(earliest first, one range scan of the partial index ``ix_deadlines_due_open``) and handles them
-in small batches, one transaction per batch:
+Deadlines are rows, never in-memory timers. A sweep lists the open deadlines due by ``now`` and
+not backing off (earliest first: one range scan of the partial index ``ix_deadlines_due_open``)
+and handles them in batches of 50, one transaction per batch:
 
 1. lock the batch's deadline rows that are still open and due (PostgreSQL: ``FOR UPDATE SKIP
    LOCKED``, so two sweeps never take the same row; SQLite: the write transaction serialises);
-2. for each, inside a SAVEPOINT, lock its project / fund year (``SKIP LOCKED`` too: a row a user
-   is changing right now is left for the next sweep rather than waited for — no lock cycle with
-   the engine, which locks the entity before it touches its deadlines) and run the kind's handler:
-   fire the timer event as the system, or escalate / remind with notifications;
-3. mark the deadline ``fired`` (or ``cleared`` when nothing was left to do) in the same commit.
+2. for each, in deadline order, run its kind's handler: fire the timer event through the engine
+   as the system, or escalate / remind with notifications. The engine locks the project or fund
+   year first thing; on PostgreSQL the batch runs with a 200 ms ``lock_timeout``, so a row a user
+   is changing right now is left for the next sweep (``busy``) instead of waited for, and a lock
+   cycle with a user action always costs the sweep, never the user;
+3. mark each deadline ``fired`` (or ``cleared`` when there was nothing left to do, ``moot``) in
+   the same commit as what it caused.
 
-A crash anywhere leaves the deadline open and the entity untouched, and the next sweep takes it.
+A batch first runs fast: no SAVEPOINTs, the inbox rows and the deadlines' own updates written
+once at its end. If anything in it fails (a lock timeout, an error) it is rolled back and redone
+carefully, one SAVEPOINT per deadline, so one bad row costs only itself. A crash anywhere leaves
+the deadline open and the entity untouched, and the next sweep takes it: nothing lost, nothing
+doubled.
+
 A timer the rules refuse (e.g. ``completion_elapsed`` before the supervisor's write-off sign-off,
-``close_year`` before the disclosure has run) rolls back to its savepoint; the deadline stays open
-with ``attempts`` + 1 and ``next_attempt_at`` pushed back (1 min, 2 min, 4 min … capped at 1 h), so
-it is retried, never in a hot loop. Silence is never consent: an overdue approval is escalated
-(audit event + notifications), never approved.
+``close_year`` before the disclosure has run) writes nothing (the engine's contract); the
+deadline stays open with ``attempts`` + 1 and ``next_attempt_at`` pushed back (1 min, 2, 4 …
+capped at 1 h): retried, never in a hot loop. Silence is never consent: an overdue approval is
+escalated (audit event + notifications), never approved.
 
-Then provisional deadlines (a year whose official schedule is not loaded) are flagged to the
-city's administrators once each, and queued e-mail / webhook copies are sent (``workflow.notify``).
-The deadlines made lazily (fund year, follow-up, needs collection) are created by
-``workflow.jobs``; this module only fires rows.
+Each sweep also flags new provisional deadlines (a year whose official schedule is not loaded) to
+the city's administrators, once per deadline, and sends the queued e-mail / webhook copies
+(``workflow.notify``) after its transactions committed. The deadlines made lazily (fund year,
+follow-up, needs collection) are created by ``workflow.jobs``; this module only fires rows.
 """
 from __future__ import annotations
 
@@ -32,15 +39,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import literal_column, or_, select, update
+from sqlalchemy import literal_column, or_, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.db import Database
 from store.models import Deadline, FundYear, Organisation, Project
 from workflow import audit, clock
-from workflow.engine import SYSTEM, fire, org_chain, people_with_role
-from workflow.notify import Settings, deliver_pending, notify
+from workflow.engine import SYSTEM, fire, org_chain, people_with_role, policy_of
+from workflow.notify import Message, Settings, deliver_pending, notify_many
 
 log = logging.getLogger("fundflow.sweep")
 
@@ -125,24 +133,93 @@ def _pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+LOCK_TIMEOUT_MS = 200
+"""How long a sweep waits for a row a user is changing before leaving its deadline for the next sweep
+(shorter than PostgreSQL's deadlock_timeout, so a lock cycle with a user action always costs the
+sweep, never the user)."""
+
+
+@dataclass
+class Run:
+    """One sweep transaction's context: what every handler reads.
+
+    In a fast batch (``careful`` False) the inbox rows and the deadlines' own updates are written
+    once at the end of the batch; in a careful one each deadline runs under its own SAVEPOINT.
+    """
+
+    session: Session
+    now: dt.datetime
+    settings: Settings
+    memo: dict[Any, Any] = field(default_factory=dict)
+    careful: bool = False
+    pending: list[Message] = field(default_factory=list)
+    done: list[tuple[Deadline, str]] = field(default_factory=list)
+
+    @property
+    def day(self) -> dt.date:
+        return clock.local_date(self.now)
+
+    def people(self, *wanted: tuple[int | None, str]) -> list[int]:
+        """Holders of (organisation, role) posts today, each once, in order (memoised per sweep)."""
+        out: dict[int, None] = {}
+        for org_id, role in wanted:
+            if org_id is None:
+                continue
+            key = ("people", org_id, role, self.day)
+            if key not in self.memo:
+                self.memo[key] = people_with_role(self.session, org_id, role, self.day)
+            for pid in self.memo[key]:
+                out.setdefault(pid, None)
+        return list(out)
+
+    def prefetch_projects(self, ids: list[int]) -> None:
+        """(community, code, title) of the batch's projects in one query, for the messages."""
+        wanted = [i for i in ids if ("project", i) not in self.memo]
+        if wanted:
+            for pid, community_id, code, title in self.session.execute(select(
+                    Project.id, Project.community_id, Project.code, Project.title).where(Project.id.in_(wanted))):
+                self.memo[("project", int(pid))] = (int(community_id), str(code), str(title))
+
+    def project_info(self, project_id: int) -> tuple[int, str, str]:
+        if ("project", project_id) not in self.memo:
+            self.prefetch_projects([project_id])
+        info: tuple[int, str, str] = self.memo[("project", project_id)]
+        return info
+
+    def notify(self, dl: Deadline, recipients: list[int], kind: str, title: str, body: str) -> None:
+        message = Message(dl.id, tuple(recipients), kind, title, body)
+        if self.careful:
+            notify_many(self.session, [message], self.now, self.settings)
+        else:
+            self.pending.append(message)
+
+    def flush(self) -> None:
+        """Write what a fast batch deferred: the inbox rows (one statement) and the deadlines' outcomes."""
+        if self.pending:
+            notify_many(self.session, self.pending, self.now, self.settings)
+            self.pending.clear()
+        for dl, outcome in self.done:
+            _finish(dl, outcome, self.now)
+        self.done.clear()
+
+
+def _is_lock_timeout(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "55P03" or getattr(orig, "pgcode", None) == "55P03"
+
+
 def lock_or_busy(session: Session, model: Any, entity_id: int) -> Any:
-    """The row locked for this transaction, None if it does not exist; raises Busy if another holds it."""
+    """The row locked for this transaction, None if it does not exist; raises Busy if another holds it
+    (PostgreSQL: ``FOR UPDATE`` under the batch's short ``lock_timeout``)."""
     stmt = select(model).where(model.id == entity_id).execution_options(populate_existing=True)
     if not _pg(session):
         return session.execute(stmt).scalar_one_or_none()
-    row = session.execute(stmt.with_for_update(skip_locked=True)).scalar_one_or_none()
-    if row is None and session.execute(select(model.id).where(model.id == entity_id)).first() is not None:
-        raise Busy(f"{model.__tablename__} #{entity_id}")
-    return row
-
-
-def _people(session: Session, day: dt.date, *wanted: tuple[int | None, str]) -> list[int]:
-    out: dict[int, None] = {}
-    for org_id, role in wanted:
-        if org_id is not None:
-            for pid in people_with_role(session, org_id, role, day):
-                out.setdefault(pid, None)
-    return list(out)
+    try:
+        return session.execute(stmt.with_for_update()).scalar_one_or_none()
+    except OperationalError as exc:
+        if _is_lock_timeout(exc):
+            raise Busy(f"{model.__tablename__} #{entity_id}") from exc
+        raise
 
 
 def _local(instant: dt.datetime) -> str:
@@ -164,7 +241,7 @@ def _record(session: Session, row: Any, entity_type: str, event: str, now: dt.da
 
 # ----------------------------------------------------------------------------------------- handlers
 
-Handler = Callable[[Session, Deadline, dt.datetime, Settings], str]
+Handler = Callable[[Run, Deadline], str]
 _HANDLERS: dict[str, Handler] = {}
 
 
@@ -179,38 +256,41 @@ def handles(*kinds: str) -> Callable[[Handler], Handler]:
 _TIMER_MODELS: dict[str, Any] = {"project": Project, "fund_year": FundYear}
 
 
-def fire_timer(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+def fire_timer(run: Run, dl: Deadline) -> str:
     """The state timers of the definitions (``publicity_elapsed``, ``completion_elapsed``, ``disclosure_elapsed``)."""
+    s = run.session
     model = _TIMER_MODELS.get(dl.entity_type)
     if model is None:
         raise Refused("sweep.unknown_entity", f"未知的期限对象类型 {dl.entity_type}")
-    row = lock_or_busy(session, model, dl.entity_id)
-    if row is None:
-        return "moot"
-    outcome = fire(session, dl.entity_type, dl.entity_id, dl.event, SYSTEM, {}, now=now)
+    # the engine locks the row first thing (FOR UPDATE under the batch's lock_timeout → Busy)
+    try:
+        outcome = fire(s, dl.entity_type, dl.entity_id, dl.event, SYSTEM, {}, now=run.now)
+    except OperationalError as exc:
+        if _is_lock_timeout(exc):
+            raise Busy(f"{dl.entity_type} #{dl.entity_id}") from exc
+        raise
     if not outcome.ok:
         if outcome.verdict.code in ("workflow.invalid_state", "workflow.not_found"):
             return "moot"  # the entity left the state without clearing the deadline
         raise Refused(outcome.verdict.code, outcome.verdict.message)
-    day = clock.local_date(now)
-    orgs = org_chain(session, row.community_id)
+    label = KIND_LABELS.get(dl.kind, dl.kind)
     if dl.entity_type == "project":
+        community_id, code, title = run.project_info(dl.entity_id)
+        orgs = org_chain(s, community_id)
         went = {"ready_to_submit": "公示期满且无未解决异议,可以报党工委审批。",
                 "joint_meeting": "公示期满,仍有未解决的异议,项目已退回联席会议讨论。",
-                "closed": "建成公示期满,监督委员会已签字销号,项目已办结。"}.get(outcome.to_state, "")
-        recipients = _people(session, day, (orgs.get("community"), "community_secretary"))
-        notify(session, deadline_id=dl.id, recipients=recipients, kind=dl.event,
-               title=f"{KIND_LABELS.get(dl.kind, dl.kind)}届满:{row.code} {row.title}",
-               body=f"项目「{row.title}」({row.code})的{KIND_LABELS.get(dl.kind, dl.kind)}已于 {_due_day(dl)} 24:00 届满。{went}",
-               now=now, settings=settings)
+                "closed": "监督委员会已签字销号,项目已办结。"}.get(outcome.to_state, "")
+        run.notify(dl, run.people((orgs.get("community"), "community_secretary")), dl.event,
+                   f"{label}届满:{code} {title}",
+                   f"项目「{title}」({code})的{label}已于 {_due_day(dl)} 24:00 届满。{went}")
     else:
-        _nudge_year_close(session, row)
-        recipients = _people(session, day, (orgs.get("community"), "community_secretary"),
-                             (orgs.get("area"), "finance_officer"))
-        notify(session, deadline_id=dl.id, recipients=recipients, kind=dl.event,
-               title=f"{row.year} 年度公示期满",
-               body=f"{row.year} 年度专项经费使用情况公示已于 {_due_day(dl)} 24:00 期满;年度结束后系统自动办理结余结转。",
-               now=now, settings=settings)
+        row = s.get(model, dl.entity_id)
+        assert row is not None
+        orgs = org_chain(s, row.community_id)
+        _nudge_year_close(s, row)
+        run.notify(dl, run.people((orgs.get("community"), "community_secretary"), (orgs.get("area"), "finance_officer")),
+                   dl.event, f"{row.year} 年度公示期满",
+                   f"{row.year} 年度专项经费使用情况公示已于 {_due_day(dl)} 24:00 期满;年度结束后系统自动办理结余结转。")
     return "transitioned"
 
 
@@ -223,62 +303,55 @@ def _nudge_year_close(session: Session, fy: FundYear) -> None:
 
 
 @handles("approval_due")
-def approval_overdue(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+def approval_overdue(run: Run, dl: Deadline) -> str:
     """Art. 11: no decision within the working days after receipt — escalate; never approve."""
-    project = lock_or_busy(session, Project, dl.entity_id)
+    project = lock_or_busy(run.session, Project, dl.entity_id)
     if project is None or project.state != "pending_approval":
         return "moot"
-    orgs = org_chain(session, project.community_id)
-    day = clock.local_date(now)
-    recipients = _people(session, day, (orgs.get("area"), "working_secretary"),
-                         (orgs.get("area"), "construction_director"), (orgs.get("community"), "supervisor"))
+    orgs = org_chain(run.session, project.community_id)
+    recipients = run.people((orgs.get("area"), "working_secretary"), (orgs.get("area"), "construction_director"),
+                            (orgs.get("community"), "supervisor"))
     received = _local(project.received_at) if project.received_at else "—"
-    body = (f"项目「{project.title}」({project.code})的申请审批表已于 {received} 报送党工委,"
-            f"按《细则》第十一条应在 {dl.workdays} 个工作日内(截至 {_due_day(dl)} 24:00)研究审批,现已逾期。"
-            "逾期不视为同意,请尽快召开班子会议研究并由两位主要领导审批。")
-    notify(session, deadline_id=dl.id, recipients=recipients, kind="approval_overdue",
-           title=f"审批逾期:{project.code} {project.title}", body=body, now=now, settings=settings)
-    _record(session, project, "project", "approval_overdue", now,
+    run.notify(dl, recipients, "approval_overdue", f"审批逾期:{project.code} {project.title}",
+               f"项目「{project.title}」({project.code})的申请审批表已于 {received} 报送党工委,"
+               f"按《细则》第十一条应在 {dl.workdays} 个工作日内(截至 {_due_day(dl)} 24:00)研究审批,现已逾期。"
+               "逾期不视为同意,请尽快召开班子会议研究并由两位主要领导审批。")
+    _record(run.session, project, "project", "approval_overdue", run.now,
             {"deadline_id": dl.id, "due_at": dl.due_at.isoformat(), "notified": len(recipients)},
             "审批期限已过,已向主要领导和监督委员会发出逾期提醒(逾期不视为同意)")
     return "escalated"
 
 
 @handles("followup_due")
-def followup_due(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+def followup_due(run: Run, dl: Deadline) -> str:
     """Art. 12: a follow-up inspection is due: remind the area's working-committee members."""
-    project = lock_or_busy(session, Project, dl.entity_id)
+    project = lock_or_busy(run.session, Project, dl.entity_id)
     if project is None or project.state not in ("in_progress", "change_review"):
         return "moot"
-    orgs = org_chain(session, project.community_id)
-    recipients = _people(session, clock.local_date(now), (orgs.get("area"), "working_member"))
-    notify(session, deadline_id=dl.id, recipients=recipients, kind="followup_due",
-           title=f"跟进检查到期:{project.code} {project.title}",
-           body=(f"项目「{project.title}」({project.code})实施中,距上次跟进已满 {dl.workdays} 个工作日"
-                 f"(截至 {_due_day(dl)})。请党工委委员到现场跟进检查并登记。"),
-           now=now, settings=settings)
+    orgs = org_chain(run.session, project.community_id)
+    run.notify(dl, run.people((orgs.get("area"), "working_member")), "followup_due",
+               f"跟进检查到期:{project.code} {project.title}",
+               f"项目「{project.title}」({project.code})实施中,自 {dl.start_date} 起已满 {dl.workdays} 个工作日"
+               f"(截至 {_due_day(dl)})未登记跟进检查。请党工委委员到现场跟进检查并登记(《细则》第十二条)。")
     from workflow.jobs import next_followup
 
-    next_followup(session, project, now, fired=dl)
+    next_followup(run.session, project, run.now, fired=dl)
     return "notified"
 
 
 @handles("voucher_notice")
-def voucher_notice_elapsed(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+def voucher_notice_elapsed(run: Run, dl: Deadline) -> str:
     """Art. 13: the public notice after a no-invoice payment has run its period."""
-    project = lock_or_busy(session, Project, dl.entity_id)
+    project = lock_or_busy(run.session, Project, dl.entity_id)
     if project is None:
         return "moot"
     item_id = int(dl.ref.split(":", 1)[1]) if dl.ref.startswith("payment_item:") else None
-    orgs = org_chain(session, project.community_id)
-    recipients = _people(session, clock.local_date(now), (orgs.get("community"), "community_secretary"),
-                         (orgs.get("area"), "finance_officer"))
-    notify(session, deadline_id=dl.id, recipients=recipients, kind="voucher_notice_elapsed",
-           title=f"无发票支出公示期满:{project.code} {project.title}",
-           body=(f"项目「{project.title}」({project.code})付款事项 #{item_id} 的无发票支出公示"
-                 f"已于 {_due_day(dl)} 24:00 期满({dl.workdays} 个工作日),请将公示记录归档。"),
-           now=now, settings=settings)
-    _record(session, project, "project", "voucher_notice_elapsed", now,
+    orgs = org_chain(run.session, project.community_id)
+    run.notify(dl, run.people((orgs.get("community"), "community_secretary"), (orgs.get("area"), "finance_officer")),
+               "voucher_notice_elapsed", f"无发票支出公示期满:{project.code} {project.title}",
+               f"项目「{project.title}」({project.code})付款事项 #{item_id} 的无发票支出公示"
+               f"已于 {_due_day(dl)} 24:00 期满({dl.workdays} 个工作日),请将公示记录归档(《细则》第十三条)。")
+    _record(run.session, project, "project", "voucher_notice_elapsed", run.now,
             {"deadline_id": dl.id, "payment_item_id": item_id, "due_at": dl.due_at.isoformat()})
     return "notified"
 
@@ -293,40 +366,34 @@ def _community_name(session: Session, community_id: int) -> str:
 
 
 @handles("report_reminder")
-def report_reminder(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+def report_reminder(run: Run, dl: Deadline) -> str:
     """Art. 16: the annual report falls due soon."""
-    fy = _fund_year(session, dl)
+    fy = _fund_year(run.session, dl)
     if fy is None or fy.state != "open":
         return "moot"
-    from workflow.jobs import year_policy
-
-    policy = year_policy(session, fy)
-    recipients = _people(session, clock.local_date(now), (fy.community_id, "community_secretary"),
-                         (fy.community_id, "community_staff"))
-    notify(session, deadline_id=dl.id, recipients=recipients, kind="report_reminder",
-           title=f"{fy.year} 年度报告即将到期",
-           body=(f"{_community_name(session, fy.community_id)} {fy.year} 年度专项经费使用情况报告须在 "
-                 f"{fy.year}-{policy.report_due} 前报送党工委(《细则》第十六条),"
-                 f"还有 {policy.report_reminder_workdays} 个工作日。"),
-           now=now, settings=settings)
+    policy = policy_of(run.session, fy.policy_version_id)
+    run.notify(dl, run.people((fy.community_id, "community_secretary"), (fy.community_id, "community_staff")),
+               "report_reminder", f"{fy.year} 年度报告即将到期",
+               f"{_community_name(run.session, fy.community_id)} {fy.year} 年度专项经费使用情况报告须在 "
+               f"{fy.year}-{policy.report_due} 前报送党工委(《细则》第十六条),"
+               f"还有 {policy.report_reminder_workdays} 个工作日。")
     return "notified"
 
 
 @handles("report_due", "disclosure_start_due")
-def year_step_overdue(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+def year_step_overdue(run: Run, dl: Deadline) -> str:
     """The annual report (Art. 16) or the start of the disclosure (Art. 15) is overdue: flag and escalate."""
-    fy = _fund_year(session, dl)
+    s = run.session
     pending = ("open",) if dl.kind == "report_due" else ("open", "reported", "evaluated")
+    fy = _fund_year(s, dl)
     if fy is None or fy.state not in pending:
         return "moot"
-    fy = lock_or_busy(session, FundYear, fy.id)
+    fy = lock_or_busy(s, FundYear, fy.id)
     if fy is None or fy.state not in pending:
         return "moot"
-    from workflow.jobs import year_policy
-
-    policy = year_policy(session, fy)
-    orgs = org_chain(session, fy.community_id)
-    name = _community_name(session, fy.community_id)
+    policy = policy_of(s, fy.policy_version_id)
+    orgs = org_chain(s, fy.community_id)
+    name = _community_name(s, fy.community_id)
     if dl.kind == "report_due":
         event, what, article = "report_overdue", f"年度报告(应在 {fy.year}-{policy.report_due} 前报送)", "第十六条"
         roles = [(orgs.get("community"), "community_secretary"), (orgs.get("area"), "working_secretary")]
@@ -335,49 +402,45 @@ def year_step_overdue(session: Session, dl: Deadline, now: dt.datetime, settings
                                 "第十五条")
         roles = [(orgs.get("community"), "community_secretary"), (orgs.get("area"), "working_secretary"),
                  (orgs.get("community"), "supervisor")]
-    recipients = _people(session, clock.local_date(now), *roles)
-    notify(session, deadline_id=dl.id, recipients=recipients, kind=event, title=f"{name} {fy.year} 年度{what}已逾期",
-           body=f"{name} {fy.year} 年度{what}已逾期,请尽快办理(《细则》{article})。", now=now, settings=settings)
-    _record(session, fy, "fund_year", event, now, {"deadline_id": dl.id, "due_at": dl.due_at.isoformat(),
-                                                    "notified": len(recipients)}, f"{what}已逾期")
+    recipients = run.people(*roles)
+    run.notify(dl, recipients, event, f"{name} {fy.year} 年度{what}已逾期",
+               f"{name} {fy.year} 年度{what}已逾期,请尽快办理(《细则》{article})。")
+    _record(s, fy, "fund_year", event, run.now,
+            {"deadline_id": dl.id, "due_at": dl.due_at.isoformat(), "notified": len(recipients)}, f"{what}已逾期")
     return "overdue"
 
 
 @handles("year_close")
-def year_close(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+def year_close(run: Run, dl: Deadline) -> str:
     """Art. 13: after the disclosure has run and the year has ended, carry the balance over (system)."""
-    fy = _fund_year(session, dl)
+    s = run.session
+    fy = _fund_year(s, dl)
     if fy is None or fy.state == "closed":
         return "moot"
-    if lock_or_busy(session, FundYear, fy.id) is None:
+    if lock_or_busy(s, FundYear, fy.id) is None:
         return "moot"
-    outcome = fire(session, "fund_year", fy.id, "close_year", SYSTEM, {}, now=now)
+    outcome = fire(s, "fund_year", fy.id, "close_year", SYSTEM, {}, now=run.now)
     if not outcome.ok:
         if outcome.verdict.code == "workflow.invalid_state":
             raise Refused("year.disclosure_pending", f"{fy.year} 年度公示尚未完成,暂不能结转")
         raise Refused(outcome.verdict.code, outcome.verdict.message)
-    orgs = org_chain(session, fy.community_id)
-    recipients = _people(session, clock.local_date(now), (orgs.get("area"), "finance_officer"),
-                         (orgs.get("community"), "community_secretary"))
-    carried = outcome.data.get("carry_out", "")
-    notify(session, deadline_id=dl.id, recipients=recipients, kind="year_closed", title=f"{fy.year} 年度已结转",
-           body=f"{_community_name(session, fy.community_id)} {fy.year} 年度已结转,结余 {carried} 元转入下一年度。",
-           now=now, settings=settings)
+    orgs = org_chain(s, fy.community_id)
+    run.notify(dl, run.people((orgs.get("area"), "finance_officer"), (orgs.get("community"), "community_secretary")),
+               "year_closed", f"{fy.year} 年度已结转",
+               f"{_community_name(s, fy.community_id)} {fy.year} 年度已结转,"
+               f"结余 {outcome.data.get('carry_out', '')} 元转入下一年度(《细则》第十三条)。")
     return "transitioned"
 
 
 @handles("needs_collection")
-def needs_collection(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
+def needs_collection(run: Run, dl: Deadline) -> str:
     """Art. 6: needs collection opens at the start of each year and each quarter."""
     year, quarter = dl.ref.split("-Q")
-    recipients = _people(session, clock.local_date(now), (dl.entity_id, "community_secretary"),
-                         (dl.entity_id, "community_staff"))
     when = f"{year} 年初及第一季度" if quarter == "1" else f"{year} 年第{'一二三四'[int(quarter) - 1]}季度"
-    notify(session, deadline_id=dl.id, recipients=recipients, kind="needs_collection",
-           title=f"{when}群众需求征集开始",
-           body=(f"{_community_name(session, dl.entity_id)}:{when}群众需求征集现已开始(《细则》第六条)。"
-                 "请通过入户走访、便民服务大厅、桥梁平台等渠道收集群众需求并登记。"),
-           now=now, settings=settings)
+    run.notify(dl, run.people((dl.entity_id, "community_secretary"), (dl.entity_id, "community_staff")),
+               "needs_collection", f"{when}群众需求征集开始",
+               f"{_community_name(run.session, dl.entity_id)}:{when}群众需求征集现已开始(《细则》第六条)。"
+               "请通过入户走访、便民服务大厅、桥梁平台等渠道收集群众需求并登记。")
     return "notified"
 
 
@@ -396,36 +459,87 @@ def _retry_later(dl: Deadline, now: dt.datetime, error: str) -> None:
     dl.last_error = error[:2000]
 
 
-def handle(session: Session, dl: Deadline, now: dt.datetime, settings: Settings) -> str:
-    """Handle one locked, due deadline inside a SAVEPOINT; returns the outcome (see SweepResult)."""
+class _Redo(Exception):
+    """A fast batch met an error: it is rolled back and redone carefully, one SAVEPOINT per deadline."""
+
+
+def _finish(dl: Deadline, outcome: str, now: dt.datetime) -> None:
+    dl.status = "cleared" if outcome == "moot" else "fired"
+    dl.fired_at = now
+    dl.outcome = outcome
+    dl.last_error = ""
+
+
+def _wrote(session: Session) -> bool:
+    """Whether the session holds unflushed changes other than deadline rows (a refusal must write nothing)."""
+    return any(not isinstance(o, Deadline) for o in (*session.new, *session.dirty))
+
+
+def handle(run: Run, dl: Deadline) -> str:
+    """Handle one locked, due deadline; returns the outcome (see SweepResult).
+
+    Fast (the common case): no SAVEPOINT; a refusal, which by the engine's contract writes
+    nothing, only pushes the deadline back; any error (a lock timeout included) raises ``_Redo``.
+    Careful: inside a SAVEPOINT, so that a refusal or an error undoes exactly this deadline's work.
+    """
     handler = _HANDLERS.get(dl.kind) or (fire_timer if dl.event else None)
-    savepoint = session.begin_nested()
+    if not run.careful:
+        queued = len(run.pending)
+        try:
+            if handler is None:
+                raise Refused("sweep.unknown_kind", f"没有处理「{dl.kind}」期限的程序")
+            outcome = handler(run, dl)
+        except Refused as exc:
+            if _wrote(run.session):
+                raise _Redo(str(exc)) from exc
+            del run.pending[queued:]
+            _retry_later(dl, run.now, str(exc))
+            return "refused"
+        except Exception as exc:  # noqa: BLE001 - redone carefully
+            raise _Redo(f"{type(exc).__name__}: {exc}") from exc
+        run.done.append((dl, outcome))
+        return outcome
+    savepoint = run.session.begin_nested()
     try:
         if handler is None:
             raise Refused("sweep.unknown_kind", f"没有处理「{dl.kind}」期限的程序")
-        outcome = handler(session, dl, now, settings)
+        outcome = handler(run, dl)
     except Busy:
         savepoint.rollback()
         return "busy"
     except Refused as exc:
         savepoint.rollback()
-        _retry_later(dl, now, str(exc))
+        _retry_later(dl, run.now, str(exc))
         return "refused"
     except Exception as exc:  # noqa: BLE001 - one broken deadline must not stop the others
         savepoint.rollback()
+        if _is_lock_timeout(exc):
+            return "busy"
         log.exception("deadline %s (%s) failed", dl.id, dl.kind)
-        _retry_later(dl, now, f"{type(exc).__name__}: {exc}")
+        _retry_later(dl, run.now, f"{type(exc).__name__}: {exc}")
         return "error"
     savepoint.commit()
-    dl.status = "cleared" if outcome == "moot" else "fired"
-    dl.fired_at = now
-    dl.outcome = outcome
-    dl.last_error = ""
+    _finish(dl, outcome, run.now)
     return outcome
 
 
-def run_batch(db: Database, ids: list[int], now: dt.datetime, settings: Settings) -> dict[int, str]:
-    """One transaction: take (lock) the still-due deadlines among ``ids`` and handle them in due order."""
+def run_batch(db: Database, ids: list[int], now: dt.datetime, settings: Settings,
+              memo: dict[Any, Any] | None = None) -> dict[int, str]:
+    """One transaction: take (lock) the still-due deadlines among ``ids`` and handle them in due order.
+
+    Tried fast first; if anything goes wrong the transaction is rolled back and the batch redone
+    carefully (so one bad deadline costs its batch a second pass, never the other deadlines).
+    """
+    memo = memo if memo is not None else {}
+    try:
+        return _run_batch(db, ids, now, settings, memo, careful=False)
+    except _Redo as exc:
+        log.info("sweep batch redone carefully: %s", exc)
+        return _run_batch(db, ids, now, settings, memo, careful=True)
+
+
+def _run_batch(db: Database, ids: list[int], now: dt.datetime, settings: Settings, memo: dict[Any, Any],
+               careful: bool) -> dict[int, str]:
     outcomes: dict[int, str] = {}
     with db.uow() as uow:
         s = uow.session
@@ -433,10 +547,20 @@ def run_batch(db: Database, ids: list[int], now: dt.datetime, settings: Settings
                                        _retry_due(now))
                 .order_by(Deadline.due_at, Deadline.id).execution_options(populate_existing=True))
         if _pg(s):
+            s.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
             stmt = stmt.with_for_update(skip_locked=True)
-        for dl in list(s.execute(stmt).scalars()):
-            outcomes[dl.id] = handle(s, dl, now, settings)
-        uow.commit()
+        run = Run(s, now, settings, memo, careful=careful)
+        taken = list(s.execute(stmt).scalars())
+        run.prefetch_projects([dl.entity_id for dl in taken if dl.entity_type == "project"])
+        for dl in taken:
+            outcomes[dl.id] = handle(run, dl)
+        try:
+            run.flush()
+            uow.commit()
+        except Exception as exc:
+            if careful:
+                raise
+            raise _Redo(f"{type(exc).__name__}: {exc}") from exc
     return outcomes
 
 
@@ -453,13 +577,22 @@ def sweep(db: Database, now: dt.datetime | None = None, batch: int = BATCH, *, l
     ``limit`` caps the deadlines handled (the rest wait for the next sweep); ``should_stop`` is
     asked between batches (a scheduler shutting down).
     """
-    now = now or clock.now()
+    if now is not None:
+        # a sweep "as of" a given time (operations, tests): everything it calls reads that time
+        with clock.frozen(now):
+            return _sweep(db, now, batch, limit, flag, deliver, settings, should_stop)
+    return _sweep(db, clock.now(), batch, limit, flag, deliver, settings, should_stop)
+
+
+def _sweep(db: Database, now: dt.datetime, batch: int, limit: int | None, flag: bool, deliver: bool,
+           settings: Settings | None, should_stop: Callable[[], bool] | None) -> SweepResult:
     settings = settings if settings is not None else Settings.safe_from_env()
     result = SweepResult()
     stop = should_stop or (lambda: False)
     if flag:
         result.flagged = flag_provisional(db, now, settings)
     seen: set[int] = set()
+    memo: dict[Any, Any] = {}
     taken = 0
     while not stop():
         with db.uow(write=False) as uow:
@@ -473,7 +606,7 @@ def sweep(db: Database, now: dt.datetime | None = None, batch: int = BATCH, *, l
                 break
             chunk = ids[start:start + batch]
             seen.update(chunk)
-            outcomes = run_batch(db, chunk, now, settings)
+            outcomes = run_batch(db, chunk, now, settings, memo)
             taken += len(outcomes)
             for outcome in outcomes.values():
                 result.add(outcome)
@@ -502,6 +635,7 @@ def _owner_org(session: Session, dl: Deadline) -> tuple[int | None, str]:
 def flag_provisional(db: Database, now: dt.datetime, settings: Settings | None = None, limit: int = 500) -> int:
     """Notify the city's administrators, once per deadline, of each open provisional deadline."""
     settings = settings if settings is not None else Settings.safe_from_env()
+    memo: dict[Any, Any] = {}
     total = 0
     while True:
         with db.uow() as uow:
@@ -512,20 +646,18 @@ def flag_provisional(db: Database, now: dt.datetime, settings: Settings | None =
             if _pg(s):
                 stmt = stmt.with_for_update(skip_locked=True)
             rows = list(s.execute(stmt).scalars())
-            day = clock.local_date(now)
+            run = Run(s, now, settings, memo)
             for dl in rows:
                 community_id, what = _owner_org(s, dl)
-                admins: list[int] = []
-                if community_id is not None:
-                    admins = _people(s, day, (org_chain(s, community_id).get("city"), "city_admin"))
-                due_year = dl.due_at.astimezone(clock.SHANGHAI).year
-                notify(s, deadline_id=dl.id, recipients=admins, kind="deadline_provisional",
-                       title=f"期限为临时计算:{what} {KIND_LABELS.get(dl.kind, dl.kind)}",
-                       body=(f"{what}的{KIND_LABELS.get(dl.kind, dl.kind)}暂定于 {_due_day(dl)} 24:00 届满。"
-                             f"该期限跨入尚未载入官方节假日安排的年份(至 {due_year} 年),暂按周一至周五工作日计算。"
-                             "国务院办公厅公布安排后,请用 `fundflow calendar import 文件` 导入,系统将自动重新计算。"),
-                       now=now, settings=settings)
+                city = org_chain(s, community_id).get("city") if community_id is not None else None
+                label = KIND_LABELS.get(dl.kind, dl.kind)
+                run.notify(dl, run.people((city, "city_admin")), "deadline_provisional",
+                           f"期限为临时计算:{what} {label}",
+                           f"{what}的{label}暂定于 {_due_day(dl)} 24:00 届满。该期限跨入尚未载入官方节假日安排的年份"
+                           f"(至 {dl.due_at.astimezone(clock.SHANGHAI).year} 年),暂按周一至周五工作日计算。"
+                           "国务院办公厅公布安排后,请用 `fundflow calendar import 文件` 导入,系统将自动重新计算。")
                 dl.flagged_at = now
+            run.flush()
             uow.commit()
         total += len(rows)
         if len(rows) < limit:

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
 from api import queries, services
-from api.deps import DB, CurrentViewer, expected_version
+from api.deps import DB, Cache, CurrentViewer, ReadSession, expected_version
 from api.routes import problems
 from api.routes.events import article, event_body_model, label, roles_text, split, user_triggers
 from api.schemas import History, ProjectCreated, ProjectDetail, ProjectEventResult, ProjectIn, ProjectList
@@ -31,41 +31,39 @@ def create_project(body: ProjectIn, viewer: CurrentViewer, db: DB, response: Res
 
 
 @router.get("", response_model=ProjectList, responses=problems(401, 403, 404, 422))
-def list_projects(viewer: CurrentViewer, db: DB,
+def list_projects(viewer: CurrentViewer, session: ReadSession,
                   community: Annotated[int | None, Query(ge=1, le=2**53, description="社区 id")] = None,
                   state: Annotated[StateName | None, Query(description="状态")] = None,
                   year: Annotated[int | None, Query(ge=2000, le=2100, description="经费年度")] = None,
                   limit: Annotated[int, Query(ge=1, le=200)] = 50,
                   offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
     """项目列表(可按社区、状态、年度筛选;只列出调用者有权查看的社区)。"""
-    with db.uow(write=False) as uow:
-        return queries.list_projects(uow.session, viewer, community, state, year, limit, offset)
+    return queries.list_projects(session, viewer, community, state, year, limit, offset)
 
 
 @router.get("/{project_id}", response_model=ProjectDetail, responses=problems(401, 403, 404, 422))
-def get_project(project_id: ProjectId, viewer: CurrentViewer, db: DB, response: Response) -> dict[str, Any]:
+def get_project(project_id: ProjectId, viewer: CurrentViewer, session: ReadSession, cache: Cache,
+                response: Response) -> dict[str, Any]:
     """项目详情:状态、版本(亦为 ETag)、期限(届满时刻与剩余工作日)、调用者当前可执行的操作、金额与链接。"""
-    with db.uow(write=False) as uow:
-        detail = queries.project_detail(uow.session, viewer, project_id)
+    detail = queries.project_detail(session, viewer, project_id, cache)
     _etag(response, detail["version"])
     return detail
 
 
 @router.get("/{project_id}/history", response_model=History, responses=problems(401, 403, 404, 422))
-def project_history(project_id: ProjectId, viewer: CurrentViewer, db: DB) -> dict[str, Any]:
+def project_history(project_id: ProjectId, viewer: CurrentViewer, session: ReadSession) -> dict[str, Any]:
     """项目的全部审计事件(哈希链),本社区、所属大社区的岗位及市管理员可查看。"""
-    with db.uow(write=False) as uow:
-        return queries.history(uow.session, viewer, "project", project_id)
+    return queries.history(session, viewer, "project", project_id)
 
 
 def _add_event_route(trigger: str) -> None:
     model = event_body_model("project", trigger)
 
-    def fire(project_id: ProjectId, viewer: CurrentViewer, db: DB, response: Response, version: IfMatch,
+    def fire(project_id: ProjectId, viewer: CurrentViewer, db: DB, cache: Cache, response: Response, version: IfMatch,
              body: Annotated[model | None, Body()] = None) -> dict[str, Any]:  # type: ignore[valid-type]
         payload, reason, as_role = split(body)
         outcome, detail = services.fire_project_event(db, viewer, project_id, trigger, payload, reason=reason,
-                                                      as_role=as_role, expected_version=version)
+                                                      as_role=as_role, expected_version=version, cache=cache)
         detail["outcome"] = queries.outcome_out(outcome, trigger)
         _etag(response, detail["version"])
         return detail

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from api import queries, services
-from api.deps import DB, AppSettings, client_ip
+from api.deps import DB, AppSettings, ReadSession, client_ip
 from api.routes import problems
 from api.schemas import CommunityOut, DisclosureOut, NoticeDetail, NoticeList, ObjectionIn, ObjectionReceipt
 
@@ -15,14 +15,13 @@ NoticeId = Annotated[int, Path(ge=1, le=2**53, description="公示 id")]
 
 
 @router.get("/communities", response_model=list[CommunityOut])
-def communities(db: DB) -> list[dict[str, Any]]:
+def communities(session: ReadSession) -> list[dict[str, Any]]:
     """全部社区(公示栏按社区查看)。"""
-    with db.uow(write=False) as uow:
-        return queries.communities(uow.session)
+    return queries.communities(session)
 
 
 @router.get("/notices", response_model=NoticeList, responses=problems(422))
-def notices(db: DB,
+def notices(session: ReadSession,
             community: Annotated[int | None, Query(ge=1, le=2**53, description="社区 id")] = None,
             kind: Annotated[Literal["publicity", "completion", "voucher_payment", "disclosure"] | None,
                             Query(description="公示种类")] = None,
@@ -30,15 +29,13 @@ def notices(db: DB,
             limit: Annotated[int, Query(ge=1, le=200)] = 50,
             offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
     """公示栏:项目公示、建成公示、无发票支出公示和年度公示(已脱敏)。"""
-    with db.uow(write=False) as uow:
-        return queries.public_notices(uow.session, community, kind, running, limit, offset)
+    return queries.public_notices(session, community, kind, running, limit, offset)
 
 
 @router.get("/notices/{notice_id}", response_model=NoticeDetail, responses=problems(404, 422))
-def notice(notice_id: NoticeId, db: DB) -> dict[str, Any]:
+def notice(notice_id: NoticeId, session: ReadSession) -> dict[str, Any]:
     """一则公示的正文及群众意见与答复(已脱敏,不含联系方式)。"""
-    with db.uow(write=False) as uow:
-        return queries.public_notice(uow.session, notice_id)
+    return queries.public_notice(session, notice_id)
 
 
 @router.post("/notices/{notice_id}/objections", response_model=ObjectionReceipt, status_code=201,
@@ -51,7 +48,6 @@ def object_to_notice(notice_id: NoticeId, body: ObjectionIn, request: Request, d
 
 @router.get("/disclosures/{community}/{year}", response_model=DisclosureOut, responses=problems(404, 422))
 def disclosure(community: Annotated[int, Path(ge=1, le=2**53)], year: Annotated[int, Path(ge=2000, le=2100)],
-               db: DB) -> dict[str, Any]:
+               session: ReadSession) -> dict[str, Any]:
     """社区年度经费使用情况公示(年度公示开始后可查看,已脱敏)。"""
-    with db.uow(write=False) as uow:
-        return queries.disclosure(uow.session, community, year)
+    return queries.disclosure(session, community, year)

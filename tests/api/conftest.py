@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from store.db import Database
@@ -48,12 +49,17 @@ class World:
         return self.city.communities[1].id
 
 
+#: argon2 with small costs, so that the suite's many logins stay fast (production uses the library defaults)
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 def build_world(db: Database) -> World:
-    city = create_city(db, communities=2, password=DEMO_PASSWORD)
+    city = create_city(db, communities=2, password=None)  # hashed below, cheaply
     open_years(db, city, [2026])
     with db.uow() as uow:
         s = uow.session
-        hashed = s.query(Person.password_hash).filter(Person.username == "admin").scalar()
+        hashed = FAST_HASHER.hash(DEMO_PASSWORD)
+        s.query(Person).update({Person.password_hash: hashed})
         area = Organisation(code="A02", name="第二大社区", level="area", parent_id=city.city_id)
         s.add(area)
         s.flush()
@@ -131,8 +137,11 @@ def world(db: Database) -> World:
 
 
 @pytest.fixture
-def app(db: Database):  # type: ignore[no-untyped-def]
+def app(db: Database, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    from api import auth
     from api.app import create_app
+
+    monkeypatch.setattr(auth, "_hasher", FAST_HASHER)
 
     application = create_app(database=db)
     # the objection limit is tested on its own; the other tests post freely

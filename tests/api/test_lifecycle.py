@@ -136,7 +136,7 @@ def test_fund_year_from_open_to_closed(api: Api, world: World, clock_at: Clock) 
     assert y["state"] == "open" and y["allocation"] == "200000.00" and y["small_group_cap"] == "40000.00"
     assert [e["event"] for e in y["allowed_events"]] == ["submit_report"]
     api.year_event("other_community", c, 2026, "submit_report",
-                   {"summary": "全年无项目实施", "service_effect": "—"})
+                   {"summary": "本年度未实施项目,经费全部结转下年使用。", "service_effect": "—"})
     clock_at.advance(days=1)
     d = api.year_event("wsec", c, 2026, "evaluate", {"rating": "good", "comment": "程序规范"})
     assert d["state"] == "evaluated"

@@ -223,3 +223,24 @@ def test_20_concurrent_payments_with_different_keys_pay_once(db, driver):
             LedgerEntry.fund_year_id == fy, LedgerEntry.kind == "payment")).scalar_one()
         assert n == 1
     assert_reconciled(db)
+
+
+def test_the_same_approval_sent_20_times_commits_once(db, driver):
+    """A double-clicked approval: both leaders' approvals race, each sent ten times."""
+    flow = Flow(driver)
+    fy = flow.fund_year_id()
+    pid = flow.propose("30000.00", beneficiaries=20)
+    flow.to_pending([pid])
+    now = driver.tick(1)
+
+    outcomes = race(db, [approve_call(pid, actor, now) for actor in [flow.ws, flow.director] * 10])
+
+    assert sum(o.ok for o in outcomes) == 2
+    assert sum(o.ok and o.to_state == "in_progress" for o in outcomes) == 1
+    for o in outcomes:
+        if not o.ok:
+            assert o.verdict.code in ("approval.already_approved", "workflow.invalid_state"), o.verdict
+    assert _commitments(db, fy) == {pid: fen("30000.00")}
+    row = fund_year(db, fy)
+    assert row.committed_fen == row.small_group_committed_fen == fen("30000.00")
+    assert_reconciled(db)

@@ -176,6 +176,42 @@ def test_an_open_concern_holds_every_forward_transition() -> None:
                 assert "no_open_concern" in t["conditions"], f"{t['trigger']} {src} → {t['dest']} ignores concerns"
 
 
+#: who fires what, as SPEC section 1 ("does") and section 2 assign it.
+SPEC_ROLES = {
+    "submit_preliminary": {"community_secretary"},
+    "record_meeting": {"community_secretary"},
+    "submit": {"community_secretary"},
+    "report_completion": {"community_secretary"},
+    "grant_preliminary": {"working_member", "working_secretary"},
+    "approve": {"working_secretary", "construction_director"},
+    "reject": {"working_secretary", "construction_director"},
+    "record_followup": {"working_member"},
+    "signoff": {"supervisor"},
+    "raise_concern": {"supervisor"},
+    "resolve_concern": {"supervisor"},
+    "sign_invoice": {"community_secretary", "construction_director", "working_secretary"},
+    "pay": {"finance_officer"},
+    "close_settlement": {"finance_officer"},
+    "object": {"public"},
+    "publicity_elapsed": {"system"},
+    "completion_elapsed": {"system"},
+}
+
+
+@pytest.mark.parametrize("trigger", sorted(SPEC_ROLES))
+def test_roles_follow_spec_section_1(trigger: str) -> None:
+    for t in project.TRANSITIONS:
+        if t["trigger"] == trigger:
+            assert set(t["roles"]) == SPEC_ROLES[trigger], t
+
+
+def test_fund_year_roles() -> None:
+    roles = {t["trigger"]: set(t["roles"]) for t in fund_year.TRANSITIONS}
+    assert roles["submit_report"] == {"community_secretary"}
+    assert roles["evaluate"] == {"working_secretary"}
+    assert roles["disclosure_elapsed"] == {"system"}
+
+
 # ---------------------------------------------------------------------------- every name resolves
 
 

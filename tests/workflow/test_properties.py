@@ -18,19 +18,20 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import os
 import re
 import uuid
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from store.db import Database
 from store.models import AuditEvent, Concern, Objection, Payment, PaymentItem, Project
-from tests.workflow.test_transitions_table import ACTOR_KEYS, actor, counts, has_post, row_of
+from tests.workflow.test_transitions_table import ACTOR_KEYS, actor, counts, has_post
 from workflow import clock
 from workflow.audit import verify
 from workflow.demo import City, Driver, create_city, open_years
@@ -124,11 +125,18 @@ def payload_for(db: Database, drv: Driver, pid: int, trigger: str, draw: Any) ->
 
 
 def observe(db: Database, pids: list[int]) -> tuple[dict[str, int], dict[int, tuple[str, int, str, int]]]:
+    """Row counts of every table, and (state, version, head, audit events) of each project: one read."""
     with db.uow(write=False) as uow:
-        return counts(uow.session), {pid: row_of(uow.session, "project", pid) for pid in pids}
+        events = (select(func.count()).select_from(AuditEvent)
+                  .where(AuditEvent.entity_type == "project", AuditEvent.entity_id == Project.id)
+                  .correlate(Project).scalar_subquery())
+        rows = uow.session.execute(select(Project.id, Project.state, Project.version, Project.audit_head, events)
+                                   .where(Project.id.in_(pids))).all()
+        return counts(uow.session), {r[0]: (str(r[1]), int(r[2]), str(r[3]), int(r[4])) for r in rows}
 
 
-PROPERTY_SETTINGS = settings(max_examples=20, deadline=None, derandomize=False, print_blob=True,
+#: FUNDFLOW_PROPERTY_EXAMPLES=500 for a longer hunt.
+PROPERTY_SETTINGS = settings(max_examples=int(os.environ.get("FUNDFLOW_PROPERTY_EXAMPLES", "20")), deadline=None, derandomize=False, print_blob=True,
                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -142,25 +150,26 @@ def test_random_event_sequences_move_only_along_declared_transitions(db: Databas
     start = draw(st.sampled_from(START_STATES), label="start")
     kind = draw(st.sampled_from([{}, {"contractor": "王师傅", "contractor_kind": "individual"}]), label="kind")
     pids = [drv.propose(**kind), drv.new_project(start, **kind)]
-    steps = draw(st.integers(5, 25), label="steps")
+    steps = draw(st.integers(8, 30), label="steps")
     succeeded = 0
+    tables_after, rows_after = observe(db, pids)
     for _ in range(steps):
+        tables_before, rows_before = tables_after, rows_after
         pid = draw(st.sampled_from(pids), label="project")
-        state = row_of_state(db, pid)
+        state = rows_before[pid][0]
         declared = [t for t in TRIGGERS if WF.candidates(t, state)]
-        if declared and draw(st.integers(0, 3)) > 0:
+        if declared and draw(st.integers(0, 7)) > 0:
             trigger = draw(st.sampled_from(declared), label="trigger")
         else:
             trigger = draw(st.sampled_from(TRIGGERS), label="trigger")
         roles = WF.roles_for(trigger, state) or ALL_ROLES[trigger]
         right = [k for k in ACTOR_KEYS if has_post(k, roles)]
-        key = draw(st.sampled_from(right if right and draw(st.integers(0, 4)) > 0 else ACTOR_KEYS), label="actor")
-        variant = draw(st.sampled_from(["valid", "valid", "valid", "empty", "no_reason"]), label="payload")
+        key = draw(st.sampled_from(right if right and draw(st.integers(0, 7)) > 0 else ACTOR_KEYS), label="actor")
+        variant = draw(st.sampled_from(["valid"] * 5 + ["empty", "no_reason"]), label="payload")
         payload = {} if variant == "empty" else payload_for(db, drv, pid, trigger, draw)
         reason = "" if variant == "no_reason" else "经研究,理由如上"
         drv.now += dt.timedelta(hours=draw(st.sampled_from([0.1, 0.1, 3, 24 * 13]), label="hours later"))
 
-        tables_before, rows_before = observe(db, pids)
         outcome = drv.fire(pid, trigger, actor(city, key), payload, reason, check=False)
         tables_after, rows_after = observe(db, pids)
         what = f"{trigger} by {key} on #{pid} in {state}: {outcome.status} {outcome.verdict.code}"
@@ -170,6 +179,7 @@ def test_random_event_sequences_move_only_along_declared_transitions(db: Databas
                 assert rows_after[other] == rows_before[other], f"{what}: #{other} changed"
         if outcome.ok and not outcome.replayed:
             succeeded += 1
+            event(f"moved: {trigger} {state} → {rows_after[pid][0]}")
             new_state, version, _head, events = rows_after[pid]
             assert (trigger, state, new_state) in DECLARED, f"{what}: {state} → {new_state} is not declared"
             assert (outcome.from_state, outcome.to_state) == (state, new_state), what
@@ -202,7 +212,8 @@ def test_random_event_sequences_move_only_along_declared_transitions(db: Databas
         broken = verify(s)
         assert not broken.ok, f"editing {column} of event {ev.id} went unnoticed"
         assert f"project #{ev.entity_id}" in broken.broken, broken.broken
-        assert any(f"第 {n} 条" in broken.broken for n in (ev.seq, ev.seq + 1)), broken.broken
+        named = (f"第 {ev.seq} 条", f"第 {ev.seq + 1} 条", f"版本 {ev.seq} ")
+        assert any(n in broken.broken for n in named), broken.broken
         # rolled back on leaving the unit of work
 
 
@@ -224,18 +235,26 @@ def tamper(session: Any, ev: AuditEvent, column: str) -> None:
         setattr(ev, column, (getattr(ev, column) or "") + "x")
 
 
-def row_of_state(db: Database, pid: int) -> str:
-    with db.uow(write=False) as uow:
-        return str(uow.session.execute(select(Project.state).where(Project.id == pid)).scalar_one())
-
-
 # ---------------------------------------------------------------- ``fundflow audit verify`` on SQL edits
 
 
-def run_verify(db: Database) -> tuple[int, str]:
-    from cli import main
+def run_verify(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    """``fundflow audit verify`` with ``DATABASE_URL`` naming the test database."""
+    import cli
 
-    result = CliRunner().invoke(main, ["audit", "verify"], env={"DATABASE_URL": db.url})
+    made: list[Database] = []
+    real = cli._db
+
+    def tracked() -> Database:
+        made.append(real())
+        return made[-1]
+
+    with monkeypatch.context() as m:
+        m.setattr(cli, "_db", tracked)  # only to close the command's connections afterwards
+        result = CliRunner().invoke(cli.main, ["audit", "verify"], env={"DATABASE_URL": db.url})
+    for database in made:
+        assert database.url == db.url
+        database.dispose()
     return result.exit_code, result.output  # stdout and stderr as the terminal shows them
 
 
@@ -244,9 +263,10 @@ def _payload_sql(db: Database) -> str:
 
 
 @pytest.mark.parametrize("edit", ["reason", "payload", "delete_last", "to_state"])
-def test_fundflow_audit_verify_catches_sql_edits(db: Database, city: City, driver: Driver, edit: str) -> None:
+def test_fundflow_audit_verify_catches_sql_edits(db: Database, city: City, driver: Driver, edit: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     pids = [driver.new_project("publicity"), driver.new_project("pending_approval")]
-    code, out = run_verify(db)
+    code, out = run_verify(db, monkeypatch)
     assert code == 0, out
     pid = pids[1]
     with db.uow(write=False) as uow:
@@ -266,7 +286,7 @@ def test_fundflow_audit_verify_catches_sql_edits(db: Database, city: City, drive
     sql, params = statements[edit]
     with db.engine.begin() as conn:
         assert conn.execute(text(sql), {"id": ev.id, **params}).rowcount == 1
-    code, out = run_verify(db)
+    code, out = run_verify(db, monkeypatch)
     assert code != 0, f"the {edit} edit went unnoticed: {out}"
     assert f"project #{pid}" in out, out
     if edit == "delete_last":
@@ -280,7 +300,7 @@ def test_fundflow_audit_verify_catches_sql_edits(db: Database, city: City, drive
                    "to_state": "UPDATE audit_events SET to_state = :v WHERE id = :id"}[edit]
         with db.engine.begin() as conn:
             conn.execute(text(restore), {"id": ev.id, "v": original[edit]})
-        code, out = run_verify(db)
+        code, out = run_verify(db, monkeypatch)
         assert code == 0, f"restoring the original {edit} should verify again: {out}"
     with db.uow(write=False) as uow:
         assert uow.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one() > 0

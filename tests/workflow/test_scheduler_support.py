@@ -64,3 +64,57 @@ def bulk_publicity_projects(db: Database, community_id: int, proposer_id: int, n
                 "created_at": at} for pid in new_ids])
         uow.commit()
     return ids
+
+
+# ------------------------------------------------------------------------------------------ lookups
+
+
+def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
+    """An Asia/Shanghai instant."""
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=clock.SHANGHAI)
+
+
+def end_of(year: int, month: int, day: int) -> dt.datetime:
+    """24:00 Asia/Shanghai of the day — when a period ending that day is over."""
+    return sh(year, month, day) + dt.timedelta(days=1)
+
+
+def deadlines(db: Database, entity_type: str, entity_id: int, kind: str) -> list[Deadline]:
+    with db.uow(write=False) as uow:
+        return list(uow.session.execute(select(Deadline).where(
+            Deadline.entity_type == entity_type, Deadline.entity_id == entity_id, Deadline.kind == kind)
+            .order_by(Deadline.id)).scalars())
+
+
+def deadline(db: Database, entity_type: str, entity_id: int, kind: str) -> Deadline:
+    rows = deadlines(db, entity_type, entity_id, kind)
+    assert rows, f"no {kind} deadline for {entity_type} #{entity_id}"
+    return rows[-1]
+
+
+def audit_events(db: Database, entity_type: str, entity_id: int, event: str) -> list[AuditEvent]:
+    with db.uow(write=False) as uow:
+        return list(uow.session.execute(select(AuditEvent).where(
+            AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id, AuditEvent.event == event)
+            .order_by(AuditEvent.id)).scalars())
+
+
+def notifications(db: Database, kind: str, deadline_id: int | None = None) -> list[Any]:
+    from store.models import Notification
+
+    with db.uow(write=False) as uow:
+        stmt = select(Notification).where(Notification.kind == kind)
+        if deadline_id is not None:
+            stmt = stmt.where(Notification.deadline_id == deadline_id)
+        return list(uow.session.execute(stmt.order_by(Notification.id)).scalars())
+
+
+def fund_year_id(db: Database, community_id: int, year: int) -> int:
+    with db.uow(write=False) as uow:
+        return int(uow.session.execute(select(FundYear.id).where(
+            FundYear.community_id == community_id, FundYear.year == year)).scalar_one())
+
+
+def fund_year_state(db: Database, fy_id: int) -> str:
+    with db.uow(write=False) as uow:
+        return str(uow.session.execute(select(FundYear.state).where(FundYear.id == fy_id)).scalar_one())

@@ -144,8 +144,6 @@ def test_a_year_closes_only_after_it_has_ended_and_been_disclosed(db, city, driv
     assert_reconciled(db)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a project of a closed fund year can still be approved (or raised by a "
-                                       "change) against the balance already carried into the next year")
 def test_the_carried_out_balance_cannot_be_committed_again(db, city, driver):
     flow = Flow(driver)
     fy26 = flow.fund_year_id(2026)
@@ -155,3 +153,24 @@ def test_the_carried_out_balance_cannot_be_committed_again(db, city, driver):
     flow.fire(pid, "approve", flow.director, check=False)
     row = fund_year(db, fy26)
     assert row.committed_fen + row.paid_fen + (row.carry_out_fen or 0) <= row.allocation_fen + row.carry_in_fen
+    assert row.committed_fen == 0
+
+
+def test_a_late_release_follows_the_balance_into_the_next_year(db, city, driver):
+    """A 2026 project settled after 2026 closed: its unspent amount is carried into 2027, not stranded."""
+    flow = Flow(driver)
+    fy26 = flow.fund_year_id(2026)
+    running = flow.approved("10000.00")
+    flow.close_year(2026)
+    fy27 = flow.fund_year_id(2027)
+    carried = fund_year(db, fy27).carry_in_fen
+    assert carried == fen("190000.00")
+    flow.to_settlement(running)
+    flow.pay_amount(running, "6000.00")
+    out = flow.fire(running, "close_settlement", flow.finance)
+    assert out.data["carried_forward"] == "4000.00"
+    closed, nxt = fund_year(db, fy26), fund_year(db, fy27)
+    assert closed.carry_out_fen == fen("194000.00")
+    assert nxt.carry_in_fen == fen("194000.00")
+    assert entries(db, fy27, kind="carry_in")[-1][1] == fen("4000.00")
+    assert_reconciled(db)
