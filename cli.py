@@ -54,7 +54,7 @@ def workflow_show(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(describe(), ensure_ascii=False, indent=2))
     else:
-        click.echo(mermaid_markdown())
+        click.echo(mermaid_markdown(), nl=False)
 
 
 # ------------------------------------------------------------------------------------ calendar

@@ -68,6 +68,6 @@ class RequestGuard:
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise PayloadTooLarge(f"提交的内容过大(最多 {limit // 1024} KB)")
-            return message  # type: ignore[return-value]
+            return message
 
         await self.app(scope, limited, send)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from api.auth import Viewer, posts_held, readable_communities, require_admin, require_read
 from api.errors import Forbidden, NotFound
@@ -94,7 +95,8 @@ def names(session: Session, ids: set[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(session.execute(select(Person.id, Person.display_name).where(Person.id.in_(wanted))).all())
+    return {int(i): str(n) for i, n in session.execute(select(Person.id, Person.display_name)
+                                                        .where(Person.id.in_(wanted)))}
 
 
 def post_out(p: Any) -> dict[str, Any]:
@@ -203,7 +205,7 @@ def list_projects(session: Session, viewer: Viewer, community: int | None, state
         ids = [community]
     else:
         ids = readable_communities(session, viewer)
-    cond = [Project.community_id.in_(ids)]
+    cond: list[ColumnElement[bool]] = [Project.community_id.in_(ids)]
     if state is not None:
         cond.append(Project.state == state)
     if year is not None:
@@ -245,17 +247,21 @@ def project_detail(session: Session, viewer: Viewer, pid: int, cache: ReadCache 
             "allowed_events": allowed_events(wf, static["state"], viewer, chain)}
 
 
+PAYING_STATES = frozenset({"settlement", "completion_publicity", "closed"})
+
+
 def _project_static(session: Session, pid: int) -> dict[str, Any]:
     """Everything of the detail but the deadlines and the caller's events."""
-    p = session.get(Project, pid)
-    assert p is not None
+    p, year, proposer_name = session.execute(
+        select(Project, FundYear.year, Person.display_name).join(FundYear, FundYear.id == Project.fund_year_id)
+        .join(Person, Person.id == Project.proposer_id).where(Project.id == pid)).one()
     wf = workflow_for("project")
-    year = session.execute(select(FundYear.year).where(FundYear.id == p.fund_year_id)).scalar_one()
     items = list(session.execute(select(LineItem).where(LineItem.project_id == pid).order_by(LineItem.id)).scalars())
     need_ids = list(session.execute(select(ProjectNeed.need_id).where(ProjectNeed.project_id == pid)
                                     .order_by(ProjectNeed.need_id)).scalars())
+    # payment items are added in settlement (Art. 13): none before
     pay_items = list(session.execute(select(PaymentItem).where(PaymentItem.project_id == pid)
-                                     .order_by(PaymentItem.id)).scalars())
+                                     .order_by(PaymentItem.id)).scalars()) if p.state in PAYING_STATES else []
     sigs: list[Any] = []
     evidence: list[Any] = []
     if pay_items:
@@ -272,8 +278,9 @@ def _project_static(session: Session, pid: int) -> dict[str, Any]:
     concerns = list(session.execute(select(Concern).where(Concern.project_id == pid).order_by(Concern.id)).scalars())
     objections = list(session.execute(select(Objection).where(Objection.project_id == pid)
                                       .order_by(Objection.id)).scalars())
-    who = names(session, {p.proposer_id, *(s.person_id for s in sigs), *(a.person_id for a in approvals),
+    who = names(session, {*(s.person_id for s in sigs), *(a.person_id for a in approvals),
                           *(s.person_id for s in signoffs)})
+    who[p.proposer_id] = proposer_name
     return {
         "id": p.id, "code": p.code, "title": p.title, "description": p.description,
         "community": org_ref(session, p.community_id), "year": year, "fund_year_id": p.fund_year_id,
@@ -440,7 +447,7 @@ def _notice_rows(session: Session) -> Any:
 def public_notices(session: Session, community: int | None, kind: str | None, running: bool | None, limit: int,
                    offset: int) -> dict[str, Any]:
     now = clock.now()
-    cond = []
+    cond: list[ColumnElement[bool]] = []
     if community is not None:
         cond.append(Notice.community_id == community)
     if kind is not None:

@@ -20,9 +20,21 @@ YuanOut = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["12000
 Id = Annotated[int, Field(strict=True, ge=1, le=2**53)]
 
 
-def _text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=min_length,
-                                            max_length=max_length)]
+def _c(max_length: int, min_length: int = 0) -> StringConstraints:
+    return StringConstraints(strict=True, strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+# bounded text: Text<max> (may be empty), Req<max> (at least one character)
+Text64 = Annotated[str, _c(64)]
+Req64 = Annotated[str, _c(64, 1)]
+Text100 = Annotated[str, _c(100)]
+Text200 = Annotated[str, _c(200)]
+Req200 = Annotated[str, _c(200, 1)]
+Req500 = Annotated[str, _c(500, 1)]
+Text2000 = Annotated[str, _c(2000)]
+Req2000 = Annotated[str, _c(2000, 1)]
+Text5000 = Annotated[str, _c(5000)]
+Req5000 = Annotated[str, _c(5000, 1)]
 
 
 Role = Literal["community_secretary", "community_staff", "supervisor", "working_member", "working_secretary",
@@ -93,8 +105,8 @@ class NeedIn(In):
         "community_id": 3, "title": "3号楼楼道灯不亮", "description": "居民反映夜间出行不便",
         "channel": "visit", "residents_count": 20}]})
     community_id: Id
-    title: _text(200, 1)
-    description: _text(5000) = ""
+    title: Req200
+    description: Text5000 = ""
     channel: Literal["visit", "hall", "platform"] = "visit"
     residents_count: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = 1
 
@@ -114,10 +126,10 @@ class NeedOut(BaseModel):
 
 
 class LineItemIn(In):
-    description: _text(200, 1)
+    description: Req200
     quantity: Annotated[int, Field(strict=True, ge=1, le=100_000)]
     unit_price: YuanIn
-    catalog_item: _text(100) = ""
+    catalog_item: Text100 = ""
 
     _price = field_validator("unit_price")(_check_yuan)
 
@@ -135,22 +147,22 @@ class ProjectIn(In):
                         "catalog_item": "C1902 维修和保养服务"}]}]})
     community_id: Id
     year: Annotated[int, Field(strict=True, ge=2000, le=2100)]
-    title: _text(200, 1)
-    description: _text(5000, 1)
+    title: Req200
+    description: Req5000
     category: Category
     amount: YuanIn
     beneficiaries_count: Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
-    beneficiaries_desc: _text(2000) = ""
-    contractor_name: _text(200) = ""
+    beneficiaries_desc: Text2000 = ""
+    contractor_name: Text200 = ""
     contractor_kind: Literal["organisation", "individual"] = "organisation"
     is_aid: StrictBool = False
     small_group_marked: StrictBool = False
     planned_start: dt.date | None = None
     planned_end: dt.date | None = None
-    category_justification: _text(2000) = ""
+    category_justification: Text2000 = ""
     forbidden_use_declaration: dict[Literal["office", "worker_pay", "government_service", "city_funded",
                                             "property_company"], StrictBool] = Field(default_factory=dict)
-    keyword_flags_answer: _text(2000) = ""
+    keyword_flags_answer: Text2000 = ""
     need_ids: list[Id] = Field(default_factory=list, max_length=50)
     line_items: list[LineItemIn] = Field(default_factory=list, max_length=100)
 
@@ -447,9 +459,9 @@ class NoticeDetail(NoticeSummary):
 class ObjectionIn(In):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "author_name": "王先生", "contact": "13912345678", "text": "建议先维修三号楼的灯,那里最暗。"}]})
-    author_name: _text(64) = ""
-    contact: _text(64) = Field("", description="联系方式,不公开")
-    text: _text(2000, 1)
+    author_name: Text64 = ""
+    contact: Text64 = Field("", description="联系方式,不公开")
+    text: Req2000
 
 
 class ObjectionReceipt(BaseModel):
@@ -517,7 +529,7 @@ class UserIn(In):
         "username": "xf_shuji2", "display_name": "张伟", "password": "a-long-passphrase", "phone": ""}]})
     username: Annotated[str, StringConstraints(strict=True, min_length=3, max_length=64,
                                                pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
-    display_name: _text(64, 1)
+    display_name: Req64
     password: Annotated[str, StringConstraints(strict=True, min_length=10, max_length=128)]
     phone: Annotated[str, StringConstraints(strict=True, max_length=32, pattern=r"^[0-9+\- ]*$")] = ""
 
@@ -551,7 +563,7 @@ class PolicyIn(In):
         "data": {"allocation_fen": 25000000}}]})
     city_id: Id
     effective_from: dt.date
-    note: _text(500, 1)
+    note: Req500
     data: dict[str, Any] = Field(description="政策参数(键同 GET 返回的 data;缺省键取细则默认值)", max_length=40)
 
 

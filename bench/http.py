@@ -106,9 +106,7 @@ def prepare_database(admin_url: str, projects: int) -> str:
     url = str(make_url(admin_url).set(drivername="postgresql+psycopg", database=DB_NAME))
     from store.bootstrap import prepare
     from store.db import Database
-    from workflow.demo import build_demo
-
-    from workflow.demo import Driver
+    from workflow.demo import Driver, build_demo
 
     db = Database(url)
     prepare(db)

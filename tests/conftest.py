@@ -110,11 +110,9 @@ def reset(database: Database) -> None:
 
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP]
     with database.engine.begin() as conn:
-        if database.is_postgres:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+        # DELETE beats TRUNCATE on tables this small (TRUNCATE rewrites every file); ids keep counting
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
         # years imported by a test are not part of the seed
         conn.execute(text("DELETE FROM calendar_days WHERE day >= '2027-01-01'"))
         conn.execute(text("DELETE FROM calendar_years WHERE year >= 2027"))

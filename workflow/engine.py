@@ -323,16 +323,22 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
     if row is None:
         return refused(r_workflow.check_found(False, ""), 404)
     base = {"entity_type": entity_type, "entity_id": entity_id, "from_state": row.state, "version": row.version}
-    if not (v := r_workflow.check_version(row.version, expected_version, "")).ok:
+    article = wf.article(trigger)
+    orgs = org_chain(session, row.community_id)
+    day = clock.local_date(now)
+    # Whoever may never fire this event here learns nothing about the row's state or version.
+    roles_any = wf.roles_any(trigger)
+    _post, role_any = resolve_post(session, actor, roles_any, orgs, day, as_role)
+    if not (v := r_workflow.check_post(role_any, _event_label(wf, trigger),
+                                       [ROLE_LABELS.get(r, r) for r in roles_any], article)).ok:
+        return refused(v, 403, **{**base, "from_state": "", "version": 0})
+    if not (v := r_workflow.check_version(row.version, expected_version, article)).ok:
         return refused(v, 412, **base)
     candidates = wf.candidates(trigger, row.state)
-    article = wf.article(trigger)
     if not (v := r_workflow.check_state_allows(bool(candidates), _state_label(wf, row.state),
                                                _event_label(wf, trigger), article)).ok:
         return refused(v, 409, **base)
     roles = wf.roles_for(trigger, row.state)
-    orgs = org_chain(session, row.community_id)
-    day = clock.local_date(now)
     post, role = resolve_post(session, actor, roles, orgs, day, as_role)
     if not (v := r_workflow.check_post(role, _event_label(wf, trigger), [ROLE_LABELS.get(r, r) for r in roles],
                                        article)).ok:

@@ -73,6 +73,15 @@ class Workflow:
                 roles.setdefault(r, None)
         return list(roles)
 
+    def roles_any(self, trigger: str) -> list[str]:
+        """The posts that may fire ``trigger`` from some state."""
+        roles: dict[str, None] = {}
+        for t in self.transitions:
+            if t["trigger"] == trigger:
+                for r in t["roles"]:
+                    roles.setdefault(r, None)
+        return list(roles)
+
     def article(self, trigger: str) -> str:
         return str(self.module.ARTICLES.get(trigger, ""))
 

@@ -64,7 +64,7 @@ def event_body_model(entity_type: str, trigger: str) -> type[BaseModel]:
     base = payload_schema(entity_type, trigger) or _NoPayload
     example = EXAMPLES.get(trigger)
     name = "".join(part.capitalize() for part in f"{entity_type}_{trigger}".split("_")) + "Body"
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         name, __base__=base,
         reason=(Reason, Field("", description="理由(记入审计;退回、驳回、撤回等操作必填)")),
         as_role=(AsRole | None, Field(None, description="以哪个岗位执行(同时持有多个可执行岗位时)")),

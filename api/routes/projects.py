@@ -1,6 +1,6 @@
 """Projects: propose, list, read (with deadlines and the events the caller may fire), fire events, history."""
 # no ``from __future__ import annotations``: the event routes are built from models made at run time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
@@ -13,7 +13,10 @@ from workflow.definitions.project import State
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 ProjectId = Annotated[int, Path(ge=1, le=2**53, description="项目 id")]
-StateName = Literal[tuple(s.value for s in State)]  # type: ignore[valid-type]
+StateName = Literal["draft", "preliminary_review", "joint_meeting", "shelved", "publicity", "ready_to_submit",
+                    "pending_approval", "in_progress", "change_review", "acceptance", "settlement",
+                    "completion_publicity", "closed", "rejected", "withdrawn"]
+assert set(get_args(StateName)) == {s.value for s in State}  # kept in step with the definition
 IfMatch = Annotated[int | None, Depends(expected_version)]
 
 

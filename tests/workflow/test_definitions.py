@@ -163,16 +163,11 @@ def test_timers_are_fired_by_the_system_only(module) -> None:  # type: ignore[no
 #: the main path of SPEC section 2 (draft … closed) plus the approved change: the forward transitions.
 MAIN_PATH = ["draft", "preliminary_review", "joint_meeting", "publicity", "ready_to_submit", "pending_approval",
              "in_progress", "acceptance", "settlement", "completion_publicity", "closed"]
-#: publicity_elapsed → ready_to_submit is a timer and carries no concern guard; ``submit`` right after it
-#: does, so a concern still holds the project before approval (reported, not asserted).
-UNGUARDED_TIMERS = {"publicity_elapsed"}
-
-
 def test_an_open_concern_holds_every_forward_transition() -> None:
     forward = set(zip(MAIN_PATH, MAIN_PATH[1:], strict=False)) | {("change_review", "in_progress")}
     for t in project.TRANSITIONS:
         for src in _sources(t):
-            if (src, t["dest"]) in forward and t["trigger"] not in UNGUARDED_TIMERS | {"reject_change"}:
+            if (src, t["dest"]) in forward and t["trigger"] != "reject_change":
                 assert "no_open_concern" in t["conditions"], f"{t['trigger']} {src} → {t['dest']} ignores concerns"
 
 

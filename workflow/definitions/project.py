@@ -71,7 +71,7 @@ TRANSITIONS = [
      "roles": _SECRETARY},
     # Art. 10: notice of at least three working days
     {"trigger": "publicity_elapsed", "source": "publicity", "dest": "ready_to_submit",
-     "conditions": ["deadline_reached"], "when": ["no_open_objection"], "roles": ["system"]},
+     "conditions": _CLEAR + ["deadline_reached"], "when": ["no_open_objection"], "roles": ["system"]},
     {"trigger": "publicity_elapsed", "source": "publicity", "dest": "joint_meeting",
      "conditions": ["deadline_reached"], "when": ["open_objection"], "roles": ["system"]},
     {"trigger": "submit", "source": "ready_to_submit", "dest": "pending_approval",
