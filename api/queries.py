@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from api.auth import Viewer, posts_held, readable_communities, require_admin, require_read
+from api.auth import PostHeld, Viewer, readable_communities, require_admin, require_read
 from api.errors import Forbidden, NotFound
 from rules import project as r_project
 from rules.money import format_yuan
@@ -550,8 +550,6 @@ def user_out(session: Session, person: Person) -> dict[str, Any]:
 
 def _all_posts(session: Session, person_id: int) -> list[Any]:
     # every post, also ended ones: an administrator sees the whole record
-    from api.auth import PostHeld
-
     rows = session.execute(select(Post.id, Post.organisation_id, Organisation.code, Organisation.name,
                                   Organisation.level, Post.role, Post.valid_from, Post.valid_to)
                            .join(Organisation, Organisation.id == Post.organisation_id)
@@ -584,5 +582,3 @@ def policies(session: Session, viewer: Viewer) -> dict[str, Any]:
                            .order_by(PolicyVersion.city_id, PolicyVersion.version)).scalars()
     return {"items": [policy_out(pv) for pv in rows]}
 
-
-__all__ = ["posts_held"]

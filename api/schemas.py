@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from rules.money import MoneyError, parse_yuan
-from rules.project import CATEGORIES, FORBIDDEN_USES
+from rules.project import FORBIDDEN_USES
 
 YUAN_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
 YuanIn = Annotated[str, StringConstraints(strict=True, max_length=16, pattern=YUAN_PATTERN),
@@ -591,5 +591,3 @@ class AuditVerifyOut(BaseModel):
 class Ping(BaseModel):
     pong: bool = True
 
-
-__all__ = ["CATEGORIES"]

@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from api import auth, queries
 from api.auth import Viewer
-from api.errors import ApiError, Conflict, Forbidden, NotFound, Unprocessable
+from api.errors import ApiError, Conflict, NotFound, Unprocessable
 from api.settings import Settings
 from rules.calendar import ScheduleError
 from rules.money import parse_yuan
 from rules.policy import Policy
 from store.db import Database
-from store.models import Need, Organisation, Person, Post
+from store.models import Organisation, Person, Post
 from workflow import audit, clock
 from workflow.engine import PUBLIC, ROLE_LEVEL, Outcome
 from workflow.services import (
@@ -257,5 +257,3 @@ def verify_audit(db: Database, viewer: Viewer) -> dict[str, Any]:
         result = audit.verify(uow.session)
     return {"ok": result.ok, "checked": result.checked, "chains": result.chains, "broken": result.broken}
 
-
-__all__ = ["Forbidden", "Need"]

@@ -40,7 +40,11 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping before every checkout (a round trip per action): a connection that died with a server
+    # restart fails its action cleanly, the pool is invalidated, and the action is retried once
+    # (workflow.services.fire_event).
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     return create_engine(url, **kwargs)
 
 
@@ -84,7 +88,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
-        if self._write:
+        if self._write and self.session.get_bind().dialect.name == "sqlite":
             # Procure the connection now so that SQLite takes the write lock first thing.
             self.session.connection(execution_options={"fundflow_write": True})
         return self

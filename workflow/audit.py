@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from store.models import AuditChain, AuditEvent, FundYear, Project
@@ -72,6 +72,57 @@ def append(session: Session, holder: ChainHolder, *, entity_type: str, entity_id
     holder.version = seq
     holder.audit_head = digest
     return ev
+
+
+_AUDIT_TABLE = AuditEvent.__table__
+
+
+def append_row(session: Session, *, prev_hash: str, seq: int, entity_type: str, entity_id: int, event: str,
+               at: dt.datetime, actor_id: int | None, actor_label: str, post_id: int | None, role: str,
+               from_state: str, to_state: str, payload: dict[str, Any] | None, reason: str,
+               holder_table: Any = None) -> tuple[int, str]:
+    """Insert one event with a plain INSERT … RETURNING (the engine's hot path; no ORM flush).
+
+    With ``holder_table`` the holder row (a project or fund year) is advanced in the same statement on
+    PostgreSQL (one round trip) or right after it elsewhere: state ``to_state``, version ``seq``, head hash.
+    Returns (event id, hash).
+    """
+    payload = normalise_payload(payload)
+    prev = prev_hash or GENESIS
+    digest = compute_hash(prev, entity_type=entity_type, entity_id=entity_id, seq=seq,
+                          actor_id=actor_id, actor_label=actor_label, post_id=post_id, role=role, event=event,
+                          from_state=from_state, to_state=to_state, payload=payload, reason=reason, at=at)
+    values = {"entity_type": entity_type, "entity_id": entity_id, "seq": seq, "actor_id": actor_id,
+              "actor_label": actor_label, "post_id": post_id, "role": role, "event": event,
+              "from_state": from_state, "to_state": to_state, "payload": payload, "reason": reason, "at": at,
+              "prev_hash": prev, "hash": digest}
+    if holder_table is None:
+        return int(session.execute(_INSERT_EVENT, values).scalar_one()), digest
+    advance = {"holder_id": entity_id, "new_state": to_state, "new_version": seq, "new_head": digest}
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = _ADVANCE_PG.get(holder_table.name)
+        if stmt is None:
+            ins = (_AUDIT_TABLE.insert().values({k: bindparam(f"ev_{k}", type_=_AUDIT_TABLE.c[k].type)
+                                                 for k in _EVENT_COLUMNS})
+                   .returning(_AUDIT_TABLE.c.id).cte("ev"))
+            stmt = (holder_table.update().where(holder_table.c.id == bindparam("holder_id"))
+                    .values(state=bindparam("new_state"), version=bindparam("new_version"),
+                            audit_head=bindparam("new_head"))
+                    .returning(select(ins.c.id).scalar_subquery()))
+            _ADVANCE_PG[holder_table.name] = stmt
+        params = {f"ev_{k}": v for k, v in values.items()}
+        return int(session.execute(stmt, {**params, **advance}).scalar_one()), digest
+    event_id = int(session.execute(_INSERT_EVENT, values).scalar_one())
+    session.execute(holder_table.update().where(holder_table.c.id == bindparam("holder_id"))
+                    .values(state=bindparam("new_state"), version=bindparam("new_version"),
+                            audit_head=bindparam("new_head")), advance)
+    return event_id, digest
+
+
+_INSERT_EVENT = _AUDIT_TABLE.insert().returning(_AUDIT_TABLE.c.id)
+_EVENT_COLUMNS = ("entity_type", "entity_id", "seq", "actor_id", "actor_label", "post_id", "role", "event",
+                  "from_state", "to_state", "payload", "reason", "at", "prev_hash", "hash")
+_ADVANCE_PG: dict[str, Any] = {}
 
 
 def chain(session: Session, entity_type: str, entity_id: int) -> AuditChain:

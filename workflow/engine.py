@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rules import workflow as r_workflow
 from rules.policy import Policy
@@ -112,6 +113,19 @@ _POSTS_ON = select(Post).where(Post.person_id == bindparam("person_id"), Post.va
 
 def posts_on(session: Session, person_id: int, day: dt.date) -> list[Post]:
     return list(session.execute(_POSTS_ON, {"person_id": person_id, "day": day}).scalars())
+
+
+_POSTS = Post.__table__
+_HELD = select(_POSTS.c.id, _POSTS.c.role, _POSTS.c.organisation_id).where(
+    _POSTS.c.person_id == bindparam("person_id"), _POSTS.c.valid_from <= bindparam("day"),
+    (_POSTS.c.valid_to.is_(None)) | (_POSTS.c.valid_to >= bindparam("day")))
+
+
+def held_posts(session: Session, actor: Actor, day: dt.date) -> list[Any]:
+    """(id, role, organisation_id) of the posts the actor holds on ``day`` — one light query per firing."""
+    if actor.person_id is None:
+        return []
+    return list(session.execute(_HELD, {"person_id": actor.person_id, "day": day}).all())
 
 
 def people_with_role(session: Session, org_id: int, role: str, day: dt.date) -> list[int]:
@@ -289,7 +303,7 @@ def _event_label(wf: Workflow, trigger: str) -> str:
 
 
 def resolve_post(session: Session, actor: Actor, roles: list[str], orgs: dict[str, int], day: dt.date,
-                 wanted_role: str | None = None) -> tuple[Post | None, str]:
+                 wanted_role: str | None = None, held: list[Any] | None = None) -> tuple[Any, str]:
     """The actor's post that allows one of ``roles`` on ``day`` for an entity under ``orgs``."""
     if actor.is_system:
         return (None, "system") if "system" in roles else (None, "")
@@ -298,7 +312,8 @@ def resolve_post(session: Session, actor: Actor, roles: list[str], orgs: dict[st
     candidates = [r for r in roles if r not in ("system", "public")]
     if wanted_role:
         candidates = [r for r in candidates if r == wanted_role]
-    held = posts_on(session, actor.person_id, day)
+    if held is None:
+        held = held_posts(session, actor, day)
     for role in candidates:
         org_id = orgs.get(ROLE_LEVEL.get(role, ""))
         for post in held:
@@ -328,7 +343,8 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
     day = clock.local_date(now)
     # Whoever may never fire this event here learns nothing about the row's state or version.
     roles_any = wf.roles_any(trigger)
-    _post, role_any = resolve_post(session, actor, roles_any, orgs, day, as_role)
+    held = held_posts(session, actor, day)
+    _post, role_any = resolve_post(session, actor, roles_any, orgs, day, as_role, held)
     if not (v := r_workflow.check_post(role_any, _event_label(wf, trigger),
                                        [ROLE_LABELS.get(r, r) for r in roles_any], article)).ok:
         return refused(v, 403, **{**base, "from_state": "", "version": 0})
@@ -339,7 +355,7 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
                                                _event_label(wf, trigger), article)).ok:
         return refused(v, 409, **base)
     roles = wf.roles_for(trigger, row.state)
-    post, role = resolve_post(session, actor, roles, orgs, day, as_role)
+    post, role = resolve_post(session, actor, roles, orgs, day, as_role, held)
     if not (v := r_workflow.check_post(role, _event_label(wf, trigger), [ROLE_LABELS.get(r, r) for r in roles],
                                        article)).ok:
         return refused(v, 403, **base)
@@ -373,21 +389,28 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
         eff(ctx, from_state, to_state)
     warnings = [v.as_dict() for _n, v in subject.verdicts if v.ok and v.warning]
     if to_state != from_state:
-        row.state = to_state
         _move_deadlines(session, wf, entity_type, row, from_state, to_state, now)
     audit_payload = {"payload": raw, **ctx.produced}
     if warnings:
         audit_payload["warnings"] = warnings
-    ev = audit.append(session, row, entity_type=entity_type, entity_id=row.id, event=trigger, at=now,
-                      actor_id=actor.person_id, actor_label=actor.label, post_id=post.id if post else None,
-                      role=role, from_state=from_state, to_state=to_state, payload=audit_payload, reason=ctx.reason)
-    session.flush()
+    # Whatever the effects added or changed goes first; then the state, the version and the audit event
+    # are written with two plain statements in this same transaction.
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    seq = row.version + 1
+    event_id, digest = audit.append_row(
+        session, prev_hash=row.audit_head, seq=seq, entity_type=entity_type, entity_id=row.id, event=trigger,
+        at=now, actor_id=actor.person_id, actor_label=actor.label, post_id=post.id if post else None, role=role,
+        from_state=from_state, to_state=to_state, payload=audit_payload, reason=ctx.reason,
+        holder_table=MODELS[entity_type].__table__)
+    for key, value in (("state", to_state), ("version", seq), ("audit_head", digest)):
+        set_committed_value(row, key, value)
     ok = Verdict(ok=True, code="ok", message="", article=article)
     if warnings:
         w = warnings[0]
         ok = Verdict(ok=True, code=str(w["code"]), message=str(w["message"]), article=str(w["article"]), warning=True)
     return Outcome(ok=True, verdict=ok, status=200, entity_type=entity_type, entity_id=row.id, from_state=from_state,
-                   to_state=to_state, version=row.version, event_id=ev.id, data=dict(ctx.produced))
+                   to_state=to_state, version=seq, event_id=event_id, data=dict(ctx.produced))
 
 
 # -------------------------------------------------------------------------------------- deadlines

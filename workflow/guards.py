@@ -75,15 +75,20 @@ def deadline_reached(ctx: Context) -> Verdict:
 
 # Statements on the hot path (every forward transition, every proposal check) are built once with bound
 # parameters: building a select and its cache key on each call costs more CPU than running it.
-_LINE_ITEMS = select(LineItem).where(LineItem.project_id == bindparam("project_id")).order_by(LineItem.id)
-_NEED_IDS = select(ProjectNeed.need_id).where(ProjectNeed.project_id == bindparam("project_id"))
-_OPEN_CONCERNS = select(func.count()).select_from(Concern).where(Concern.project_id == bindparam("project_id"),
-                                                                 Concern.resolved_at.is_(None))
+# They select from the tables (plain rows, not ORM objects): guards only read.
+_LI = LineItem.__table__
+_LINE_ITEMS = select(_LI.c.description, _LI.c.quantity, _LI.c.unit_price_fen, _LI.c.amount_fen, _LI.c.catalog_item,
+                     _LI.c.flagged_keywords).where(_LI.c.project_id == bindparam("project_id")).order_by(_LI.c.id)
+_PN = ProjectNeed.__table__
+_NEED_IDS = select(_PN.c.need_id).where(_PN.c.project_id == bindparam("project_id"))
+_CO = Concern.__table__
+_OPEN_CONCERNS = select(func.count()).select_from(_CO).where(_CO.c.project_id == bindparam("project_id"),
+                                                             _CO.c.resolved_at.is_(None))
 
 
-def _line_items(ctx: Context) -> list[LineItem]:
+def _line_items(ctx: Context) -> list[Any]:
     return ctx.memo("line_items", lambda: list(ctx.session.execute(
-        _LINE_ITEMS, {"project_id": ctx.row.id}).scalars()))
+        _LINE_ITEMS, {"project_id": ctx.row.id}).all()))
 
 
 def proposal_of(ctx: Context) -> r_project.Proposal:

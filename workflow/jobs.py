@@ -49,7 +49,7 @@ from store.models import AuditEvent, Deadline, FollowUp, FundYear, Organisation,
 from workflow import clock
 from workflow.engine import policy_of
 from workflow.notify import Settings, deliver_pending, insert_ignoring_duplicates
-from workflow.sweep import Busy, SweepResult, lock_or_busy, sweep
+from workflow.sweep import Busy, DueDeadline, SweepResult, lock_or_busy, sweep
 
 log = logging.getLogger("fundflow.jobs")
 
@@ -281,7 +281,8 @@ def _open_followup(session: Session, project_id: int, exclude: int | None = None
     return session.execute(stmt.limit(1)).first() is not None
 
 
-def followup_start(session: Session, project_id: int, fired: Deadline | None = None) -> tuple[dt.date, str] | None:
+def followup_start(session: Session, project_id: int,
+                   fired: Deadline | DueDeadline | None = None) -> tuple[dt.date, str] | None:
     """Where the next follow-up period counts from, and the key that names it.
 
     The latest of: entering ``in_progress`` (approval, or a failed acceptance), the latest
@@ -313,7 +314,8 @@ def followup_start(session: Session, project_id: int, fired: Deadline | None = N
     return day, ref
 
 
-def next_followup(session: Session, project: Project, now: dt.datetime, fired: Deadline | None = None) -> int:
+def next_followup(session: Session, project: Project, now: dt.datetime,
+                  fired: Deadline | DueDeadline | None = None) -> int:
     """Make the project's next ``followup_due`` deadline if it has none open; returns 1 if made.
 
     The caller holds the project's lock (the engine's ``record_followup`` clears the open one

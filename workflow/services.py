@@ -45,12 +45,24 @@ class ServiceError(Exception):
 
 def fire_event(db: Database, entity_type: str, entity_id: int, trigger: str, actor: Actor,
                payload: dict[str, Any] | None = None, **kwargs: Any) -> Outcome:
-    """One event, one transaction: committed when the engine agrees, rolled back otherwise."""
-    with db.uow() as uow:
-        outcome = fire(uow.session, entity_type, entity_id, trigger, actor, payload, **kwargs)
-        if outcome.ok and not outcome.replayed:
-            uow.commit()
-        return outcome
+    """One event, one transaction: committed when the engine agrees, rolled back otherwise.
+
+    A connection found dead (e.g. after a database restart) fails the whole transaction, so the
+    action is simply tried once more on a fresh connection.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in (1, 2):
+        try:
+            with db.uow() as uow:
+                outcome = fire(uow.session, entity_type, entity_id, trigger, actor, payload, **kwargs)
+                if outcome.ok and not outcome.replayed:
+                    uow.commit()
+                return outcome
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 # ------------------------------------------------------------------------------------------ policy

@@ -37,9 +37,9 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import literal_column, or_, select, text, update
+from sqlalchemy import Table, bindparam, literal_column, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -115,6 +115,29 @@ class Refused(Exception):
         self.message = message
 
 
+@dataclass
+class DueDeadline:
+    """A deadline the sweep has locked, as plain data (not an ORM object: the engine's own deadline
+    updates then have no loaded rows to synchronise); its own update is written at the batch's end."""
+
+    id: int
+    entity_type: str
+    entity_id: int
+    kind: str
+    event: str
+    ref: str
+    start_date: dt.date
+    workdays: int
+    due_at: dt.datetime
+    provisional: bool
+    attempts: int
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+_DUE_COLUMNS = (Deadline.id, Deadline.entity_type, Deadline.entity_id, Deadline.kind, Deadline.event, Deadline.ref,
+                Deadline.start_date, Deadline.workdays, Deadline.due_at, Deadline.provisional, Deadline.attempts)
+
+
 # ------------------------------------------------------------------------------------------ queries
 
 
@@ -153,7 +176,7 @@ class Run:
     memo: dict[Any, Any] = field(default_factory=dict)
     careful: bool = False
     pending: list[Message] = field(default_factory=list)
-    done: list[tuple[Deadline, str]] = field(default_factory=list)
+    done: list[tuple[DueDeadline, str]] = field(default_factory=list)
 
     @property
     def day(self) -> dt.date:
@@ -186,7 +209,7 @@ class Run:
         info: tuple[int, str, str] = self.memo[("project", project_id)]
         return info
 
-    def notify(self, dl: Deadline, recipients: list[int], kind: str, title: str, body: str) -> None:
+    def notify(self, dl: DueDeadline | Deadline, recipients: list[int], kind: str, title: str, body: str) -> None:
         message = Message(dl.id, tuple(recipients), kind, title, body)
         if self.careful:
             notify_many(self.session, [message], self.now, self.settings)
@@ -226,7 +249,7 @@ def _local(instant: dt.datetime) -> str:
     return f"{instant.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}"
 
 
-def _due_day(dl: Deadline) -> str:
+def _due_day(dl: DueDeadline | Deadline) -> str:
     """The last day of the period (the deadline is 24:00 of it)."""
     return (dl.due_at.astimezone(clock.SHANGHAI) - dt.timedelta(microseconds=1)).date().isoformat()
 
@@ -241,7 +264,7 @@ def _record(session: Session, row: Any, entity_type: str, event: str, now: dt.da
 
 # ----------------------------------------------------------------------------------------- handlers
 
-Handler = Callable[[Run, Deadline], str]
+Handler = Callable[[Run, DueDeadline], str]
 _HANDLERS: dict[str, Handler] = {}
 
 
@@ -256,7 +279,7 @@ def handles(*kinds: str) -> Callable[[Handler], Handler]:
 _TIMER_MODELS: dict[str, Any] = {"project": Project, "fund_year": FundYear}
 
 
-def fire_timer(run: Run, dl: Deadline) -> str:
+def fire_timer(run: Run, dl: DueDeadline) -> str:
     """The state timers of the definitions (``publicity_elapsed``, ``completion_elapsed``, ``disclosure_elapsed``)."""
     s = run.session
     model = _TIMER_MODELS.get(dl.entity_type)
@@ -303,7 +326,7 @@ def _nudge_year_close(session: Session, fy: FundYear) -> None:
 
 
 @handles("approval_due")
-def approval_overdue(run: Run, dl: Deadline) -> str:
+def approval_overdue(run: Run, dl: DueDeadline) -> str:
     """Art. 11: no decision within the working days after receipt — escalate; never approve."""
     project = lock_or_busy(run.session, Project, dl.entity_id)
     if project is None or project.state != "pending_approval":
@@ -323,7 +346,7 @@ def approval_overdue(run: Run, dl: Deadline) -> str:
 
 
 @handles("followup_due")
-def followup_due(run: Run, dl: Deadline) -> str:
+def followup_due(run: Run, dl: DueDeadline) -> str:
     """Art. 12: a follow-up inspection is due: remind the area's working-committee members."""
     project = lock_or_busy(run.session, Project, dl.entity_id)
     if project is None or project.state not in ("in_progress", "change_review"):
@@ -340,7 +363,7 @@ def followup_due(run: Run, dl: Deadline) -> str:
 
 
 @handles("voucher_notice")
-def voucher_notice_elapsed(run: Run, dl: Deadline) -> str:
+def voucher_notice_elapsed(run: Run, dl: DueDeadline) -> str:
     """Art. 13: the public notice after a no-invoice payment has run its period."""
     project = lock_or_busy(run.session, Project, dl.entity_id)
     if project is None:
@@ -356,7 +379,7 @@ def voucher_notice_elapsed(run: Run, dl: Deadline) -> str:
     return "notified"
 
 
-def _fund_year(session: Session, dl: Deadline) -> FundYear | None:
+def _fund_year(session: Session, dl: DueDeadline) -> FundYear | None:
     return session.execute(select(FundYear).where(FundYear.community_id == dl.entity_id,
                                                   FundYear.year == int(dl.ref))).scalar_one_or_none()
 
@@ -366,7 +389,7 @@ def _community_name(session: Session, community_id: int) -> str:
 
 
 @handles("report_reminder")
-def report_reminder(run: Run, dl: Deadline) -> str:
+def report_reminder(run: Run, dl: DueDeadline) -> str:
     """Art. 16: the annual report falls due soon."""
     fy = _fund_year(run.session, dl)
     if fy is None or fy.state != "open":
@@ -381,7 +404,7 @@ def report_reminder(run: Run, dl: Deadline) -> str:
 
 
 @handles("report_due", "disclosure_start_due")
-def year_step_overdue(run: Run, dl: Deadline) -> str:
+def year_step_overdue(run: Run, dl: DueDeadline) -> str:
     """The annual report (Art. 16) or the start of the disclosure (Art. 15) is overdue: flag and escalate."""
     s = run.session
     pending = ("open",) if dl.kind == "report_due" else ("open", "reported", "evaluated")
@@ -411,7 +434,7 @@ def year_step_overdue(run: Run, dl: Deadline) -> str:
 
 
 @handles("year_close")
-def year_close(run: Run, dl: Deadline) -> str:
+def year_close(run: Run, dl: DueDeadline) -> str:
     """Art. 13: after the disclosure has run and the year has ended, carry the balance over (system)."""
     s = run.session
     fy = _fund_year(s, dl)
@@ -433,7 +456,7 @@ def year_close(run: Run, dl: Deadline) -> str:
 
 
 @handles("needs_collection")
-def needs_collection(run: Run, dl: Deadline) -> str:
+def needs_collection(run: Run, dl: DueDeadline) -> str:
     """Art. 6: needs collection opens at the start of each year and each quarter."""
     year, quarter = dl.ref.split("-Q")
     when = f"{year} 年初及第一季度" if quarter == "1" else f"{year} 年第{'一二三四'[int(quarter) - 1]}季度"
@@ -453,29 +476,39 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return min(delay, RETRY_CAP)
 
 
-def _retry_later(dl: Deadline, now: dt.datetime, error: str) -> None:
-    dl.attempts = (dl.attempts or 0) + 1
-    dl.next_attempt_at = now + retry_delay(dl.attempts)
-    dl.last_error = error[:2000]
+def _retry_later(dl: DueDeadline, now: dt.datetime, error: str) -> None:
+    dl.attempts += 1
+    dl.changes = {"attempts": dl.attempts, "next_attempt_at": now + retry_delay(dl.attempts),
+                  "last_error": error[:2000]}
 
 
 class _Redo(Exception):
     """A fast batch met an error: it is rolled back and redone carefully, one SAVEPOINT per deadline."""
 
 
-def _finish(dl: Deadline, outcome: str, now: dt.datetime) -> None:
-    dl.status = "cleared" if outcome == "moot" else "fired"
-    dl.fired_at = now
-    dl.outcome = outcome
-    dl.last_error = ""
+def _finish(dl: DueDeadline, outcome: str, now: dt.datetime) -> None:
+    dl.changes = {"status": "cleared" if outcome == "moot" else "fired", "fired_at": now, "outcome": outcome,
+                  "last_error": ""}
+
+
+def _write_changes(session: Session, taken: list[DueDeadline]) -> None:
+    """The batch's own deadline updates: one executemany per shape (Core: no ORM objects involved)."""
+    table = cast(Table, Deadline.__table__)
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for dl in taken:
+        if dl.changes:
+            shapes.setdefault(tuple(sorted(dl.changes)), []).append({"dl_id": dl.id, **dl.changes})
+    for columns, rows in shapes.items():
+        stmt = update(table).where(table.c.id == bindparam("dl_id")).values({c: bindparam(c) for c in columns})
+        session.connection().execute(stmt, rows)
 
 
 def _wrote(session: Session) -> bool:
-    """Whether the session holds unflushed changes other than deadline rows (a refusal must write nothing)."""
-    return any(not isinstance(o, Deadline) for o in (*session.new, *session.dirty))
+    """Whether the session holds unflushed changes (a refusal must have written nothing)."""
+    return bool(session.new or session.dirty or session.deleted)
 
 
-def handle(run: Run, dl: Deadline) -> str:
+def handle(run: Run, dl: DueDeadline) -> str:
     """Handle one locked, due deadline; returns the outcome (see SweepResult).
 
     Fast (the common case): no SAVEPOINT; a refusal, which by the engine's contract writes
@@ -543,19 +576,20 @@ def _run_batch(db: Database, ids: list[int], now: dt.datetime, settings: Setting
     outcomes: dict[int, str] = {}
     with db.uow() as uow:
         s = uow.session
-        stmt = (select(Deadline).where(Deadline.id.in_(ids), Deadline.status == _OPEN, Deadline.due_at <= now,
-                                       _retry_due(now))
-                .order_by(Deadline.due_at, Deadline.id).execution_options(populate_existing=True))
+        stmt = (select(*_DUE_COLUMNS).where(Deadline.id.in_(ids), Deadline.status == _OPEN, Deadline.due_at <= now,
+                                            _retry_due(now))
+                .order_by(Deadline.due_at, Deadline.id))
         if _pg(s):
             s.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
             stmt = stmt.with_for_update(skip_locked=True)
         run = Run(s, now, settings, memo, careful=careful)
-        taken = list(s.execute(stmt).scalars())
+        taken = [DueDeadline(*row) for row in s.execute(stmt)]
         run.prefetch_projects([dl.entity_id for dl in taken if dl.entity_type == "project"])
         for dl in taken:
             outcomes[dl.id] = handle(run, dl)
         try:
             run.flush()
+            _write_changes(s, taken)
             uow.commit()
         except Exception as exc:
             if careful:

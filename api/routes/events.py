@@ -5,7 +5,6 @@ The body is the event's payload model (``workflow.payloads``) plus two optional 
 caller's posts acts, when several could).
 """
 # no ``from __future__ import annotations``: the routes are built from models made at run time
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
@@ -120,5 +119,3 @@ def roles_text(entity_type: str, trigger: str) -> str:
                 sources.setdefault(str(wf.module.LABELS.get(s, s)), None)
     return f"岗位: {'、'.join(roles)};可在状态: {'、'.join(sources)}"
 
-
-Factory = Callable[[str, type[BaseModel]], None]
