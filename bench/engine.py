@@ -9,8 +9,11 @@ PostgreSQL: the database ``fundflow_bench`` on the server of ``BENCH_PG_URL``, d
 every entry point does (``store.bootstrap.prepare``), builds a city with one community per client and
 a few draft projects per client, all through the real services.
 
-It then measures, with 1 and with 8 concurrent clients (separate OS processes, ``spawn``), each
-working only on its own projects (and its own raw row), for a fixed window after a warm-up:
+It then measures, with 1 and with 8 concurrent clients, each working only on its own projects (and
+its own raw row), for a fixed window after a warm-up. On PostgreSQL the clients are separate OS
+processes (``spawn``), as several stateless API workers are; on SQLite they are threads of one
+process, as in the embedded deployment (SPEC section 7: one process, SQLite file) —
+``--sqlite-clients processes`` measures separate processes instead:
 
 * **engine**: ``workflow.services.fire_event`` — one unit of work per event, as the API runs it — on
   the pair ``submit_preliminary`` (draft → preliminary_review; community secretary; guards
@@ -186,10 +189,20 @@ class RawClient:
         self.conn = self.engine.connect().execution_options(fundflow_write=True)
         self.stmt = text("UPDATE bench_raw SET n = n + 1 WHERE id = :id")
         self.params = {"id": spec["index"] + 1}
+        # the same in-process writer queue a unit of work uses on SQLite (store.db), so that both
+        # columns wait for the database the same way
+        from store.db import _writer_lock
+
+        self.lock = _writer_lock(str(self.engine.url)) if self.engine.dialect.name == "sqlite" else None
 
     def __call__(self) -> None:
-        self.conn.execute(self.stmt, self.params)
-        self.conn.commit()
+        if self.lock is None:
+            self.conn.execute(self.stmt, self.params)
+            self.conn.commit()
+            return
+        with self.lock:
+            self.conn.execute(self.stmt, self.params)
+            self.conn.commit()
 
     def close(self) -> None:
         self.conn.close()
@@ -199,7 +212,7 @@ class RawClient:
 def run_window(op: Any, go: float, warmup: float, seconds: float) -> tuple[int, list[float], float]:
     """Run ``op`` from ``go`` until the window ends; count and time the ones completed inside it.
 
-    Also returns this process's CPU seconds spent inside the window.
+    Also returns this client's (thread's) CPU seconds spent inside the window.
     """
     start, end = go + warmup, go + warmup + seconds
     while time.time() < go:
@@ -208,7 +221,7 @@ def run_window(op: Any, go: float, warmup: float, seconds: float) -> tuple[int, 
     cpu0: float | None = None
     while True:
         if cpu0 is None and time.time() >= start:
-            cpu0 = time.process_time()
+            cpu0 = time.thread_time()
         t0 = time.perf_counter()
         op()
         t1 = time.perf_counter()
@@ -218,7 +231,7 @@ def run_window(op: Any, go: float, warmup: float, seconds: float) -> tuple[int, 
         if now >= start and now - (t1 - t0) >= start:
             count += 1
             lat.append(t1 - t0)
-    return count, lat, time.process_time() - (cpu0 if cpu0 is not None else time.process_time())
+    return count, lat, time.thread_time() - (cpu0 if cpu0 is not None else time.thread_time())
 
 
 def worker(url: str, spec: dict[str, Any], commands: Any, results: Any) -> None:
@@ -326,11 +339,21 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list
         fx = build(backend, url, max_clients, args.projects)
         print(f"  [{backend}] database built in {time.time() - t:.1f}s: {max_clients} communities, "
               f"{max_clients * args.projects} draft projects", flush=True)
-        ctx = mp.get_context("spawn")
-        results = ctx.Queue()
-        queues = [ctx.Queue() for _ in range(max_clients)]
-        procs = [ctx.Process(target=worker, args=(fx.url, fx.clients[i], queues[i], results), daemon=True)
-                 for i in range(max_clients)]
+        if backend == "sqlite" and args.sqlite_clients == "threads":
+            # The embedded deployment is one process (SPEC section 7): its concurrent clients are threads.
+            import queue
+            import threading
+
+            results = queue.Queue()
+            queues = [queue.Queue() for _ in range(max_clients)]
+            procs = [threading.Thread(target=worker, args=(fx.url, fx.clients[i], queues[i], results), daemon=True)
+                     for i in range(max_clients)]
+        else:
+            ctx = mp.get_context("spawn")
+            results = ctx.Queue()
+            queues = [ctx.Queue() for _ in range(max_clients)]
+            procs = [ctx.Process(target=worker, args=(fx.url, fx.clients[i], queues[i], results), daemon=True)
+                     for i in range(max_clients)]
         for p in procs:
             p.start()
         try:
@@ -373,7 +396,7 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list
                 q.put(None)
             for p in procs:
                 p.join(30)
-                if p.is_alive():
+                if p.is_alive() and hasattr(p, "kill"):
                     p.kill()
         events = verify_audit(fx.url)
         return rows, fx.server, events
@@ -522,6 +545,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--clients", default="1,8", help="client counts (default 1,8)")
     ap.add_argument("--projects", type=int, default=4, help="projects per client (default 4)")
+    ap.add_argument("--sqlite-clients", choices=("threads", "processes"), default="threads",
+                    help="SQLite clients as threads of one process (the embedded deployment, default) or as "
+                         "separate processes")
     ap.add_argument("--profile", action="store_true", help="cProfile one client instead of the benchmark")
     ap.add_argument("--profile-clock", choices=("wall", "cpu"), default="wall",
                     help="what the profile measures: wall time (waits included) or this process's CPU time")

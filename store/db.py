@@ -7,6 +7,7 @@ instead of failing at commit; on PostgreSQL the engine locks the rows it changes
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -73,6 +74,20 @@ def is_postgres(engine_or_session: Engine | Session) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_SQLITE_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(url: str) -> threading.Lock:
+    """One write lock per SQLite file in this process: threads queue here instead of polling SQLite's
+    busy handler (which sleeps up to 100 ms between tries). Other processes still meet BEGIN IMMEDIATE."""
+    with _SQLITE_WRITERS_GUARD:
+        lock = _SQLITE_WRITERS.get(url)
+        if lock is None:
+            lock = _SQLITE_WRITERS[url] = threading.Lock()
+        return lock
+
+
 class UnitOfWork:
     """One action, one transaction: rolls back unless ``commit()`` was called.
 
@@ -84,13 +99,23 @@ class UnitOfWork:
     def __init__(self, factory: sessionmaker[Session], write: bool = True) -> None:
         self._factory = factory
         self._write = write
+        self._lock: threading.Lock | None = None
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
-        if self._write and self.session.get_bind().dialect.name == "sqlite":
-            # Procure the connection now so that SQLite takes the write lock first thing.
-            self.session.connection(execution_options={"fundflow_write": True})
+        bind = self.session.get_bind()
+        if self._write and bind.dialect.name == "sqlite":
+            self._lock = _writer_lock(str(bind.url))
+            self._lock.acquire()
+            try:
+                # Procure the connection now so that SQLite takes the write lock first thing.
+                self.session.connection(execution_options={"fundflow_write": True})
+            except BaseException:
+                self._lock.release()
+                self._lock = None
+                self.session.close()
+                raise
         return self
 
     def commit(self) -> None:
@@ -103,7 +128,12 @@ class UnitOfWork:
                  tb: TracebackType | None) -> None:
         # close() rolls back whatever was not committed, and (unlike rollback()) leaves the objects
         # already loaded readable after the unit of work ends
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
 
 class Database:

@@ -113,9 +113,12 @@ def append_row(session: Session, *, prev_hash: str, seq: int, entity_type: str, 
         params = {f"ev_{k}": v for k, v in values.items()}
         return int(session.execute(stmt, {**params, **advance}).scalar_one()), digest
     event_id = int(session.execute(_INSERT_EVENT, values).scalar_one())
-    session.execute(holder_table.update().where(holder_table.c.id == bindparam("holder_id"))
-                    .values(state=bindparam("new_state"), version=bindparam("new_version"),
-                            audit_head=bindparam("new_head")), advance)
+    stmt = _ADVANCE.get(holder_table.name)
+    if stmt is None:
+        stmt = (holder_table.update().where(holder_table.c.id == bindparam("holder_id"))
+                .values(state=bindparam("new_state"), version=bindparam("new_version"), audit_head=bindparam("new_head")))
+        _ADVANCE[holder_table.name] = stmt
+    session.execute(stmt, advance)
     return event_id, digest
 
 
@@ -123,6 +126,7 @@ _INSERT_EVENT = _AUDIT_TABLE.insert().returning(_AUDIT_TABLE.c.id)
 _EVENT_COLUMNS = ("entity_type", "entity_id", "seq", "actor_id", "actor_label", "post_id", "role", "event",
                   "from_state", "to_state", "payload", "reason", "at", "prev_hash", "hash")
 _ADVANCE_PG: dict[str, Any] = {}
+_ADVANCE: dict[str, Any] = {}
 
 
 def chain(session: Session, entity_type: str, entity_id: int) -> AuditChain:

@@ -170,8 +170,7 @@ def insert_deadlines(session: Session, rows: list[dict[str, Any]], chunk: int = 
     """Insert-if-absent (on ``ux_deadlines_ref``); returns how many were new."""
     made = 0
     for i in range(0, len(rows), chunk):
-        stmt = insert_ignoring_duplicates(session, Deadline, rows[i:i + chunk]).returning(Deadline.id)
-        made += len(session.execute(stmt).all())
+        made += len(insert_ignoring_duplicates(session, Deadline, rows[i:i + chunk], ("id",)))
     return made
 
 

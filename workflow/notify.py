@@ -135,11 +135,19 @@ class Settings:
 # ----------------------------------------------------------------------------------- the inbox
 
 
-def insert_ignoring_duplicates(session: Session, model: Any, rows: list[dict[str, Any]]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING on either database (the caller adds RETURNING)."""
-    dialect = session.get_bind().dialect.name
-    ins = pg_insert(model) if dialect == "postgresql" else sqlite_insert(model)
-    return ins.values(rows).on_conflict_do_nothing()
+def insert_ignoring_duplicates(session: Session, model: Any, rows: list[dict[str, Any]],
+                               returning: tuple[str, ...] = ()) -> list[Any]:
+    """INSERT … ON CONFLICT DO NOTHING of many rows (same keys) on either database, in the session's
+    transaction; returns the ``returning`` columns of the rows actually inserted."""
+    if not rows:
+        return []
+    table = model.__table__
+    ins = (pg_insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite_insert(table))
+    stmt = ins.on_conflict_do_nothing()
+    if not returning:
+        session.connection().execute(stmt, rows)
+        return []
+    return list(session.connection().execute(stmt.returning(*[table.c[c] for c in returning]), rows))
 
 
 @dataclass(frozen=True)
@@ -176,9 +184,8 @@ def notify_many(session: Session, messages: Iterable[Message], now: dt.datetime,
                              "title": m.title[:200], "body": m.body, "created_at": now, "read_at": None})
     if not rows:
         return []
-    stmt = insert_ignoring_duplicates(session, Notification, rows).returning(
-        Notification.id, Notification.recipient_id, Notification.deadline_id, Notification.kind)
-    created = [(int(i), int(r), d, str(k)) for i, r, d, k in session.execute(stmt)]
+    created = [(int(i), int(r), d, str(k)) for i, r, d, k in insert_ignoring_duplicates(
+        session, Notification, rows, ("id", "recipient_id", "deadline_id", "kind"))]
     if not created:
         return []
     settings = settings if settings is not None else Settings.safe_from_env()
@@ -196,8 +203,7 @@ def notify_many(session: Session, messages: Iterable[Message], now: dt.datetime,
         for nid, _pid, d, k in created:
             first[(d, k)] = min(nid, first.get((d, k), nid))
         deliveries.extend(_delivery(nid, "webhook", "", now) for nid in first.values())
-    if deliveries:
-        session.execute(insert_ignoring_duplicates(session, NotificationDelivery, deliveries))
+    insert_ignoring_duplicates(session, NotificationDelivery, deliveries)
     return [i for i, _r, _d, _k in created]
 
 
