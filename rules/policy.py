@@ -74,13 +74,23 @@ class Policy:
         if unknown:
             raise ValueError(f"未知的政策参数: {', '.join(sorted(unknown))}")
         kwargs: dict[str, Any] = {}
+        defaults = cls()
         for k, v in data.items():
-            default = getattr(cls(), k)
+            default = getattr(defaults, k)
             if isinstance(default, Fraction):
-                kwargs[k] = Fraction(str(v))
+                if isinstance(v, bool) or not isinstance(v, str | int):
+                    raise ValueError(f"政策参数 {k} 须为分数字符串,如 \"1/5\"")
+                try:
+                    kwargs[k] = Fraction(str(v))
+                except (ValueError, ZeroDivisionError) as exc:
+                    raise ValueError(f"政策参数 {k} 不是有效的分数: {v!r}") from exc
             elif isinstance(default, tuple):
-                kwargs[k] = tuple(str(x) for x in v)
-            elif isinstance(default, bool) or not isinstance(default, int):
+                if not isinstance(v, list | tuple) or not all(isinstance(x, str) for x in v):
+                    raise ValueError(f"政策参数 {k} 须为字符串列表")
+                kwargs[k] = tuple(v)
+            elif isinstance(default, str):
+                if not isinstance(v, str):
+                    raise ValueError(f"政策参数 {k} 须为字符串")
                 kwargs[k] = v
             else:
                 if isinstance(v, bool) or not isinstance(v, int):
@@ -104,8 +114,9 @@ class Policy:
         if self.allocation_fen < 0:
             raise ValueError("allocation_fen 不得为负")
         for md in (self.report_due, self.disclosure_due):
-            month, day = md.split("-")
-            if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+            parts = md.split("-")
+            if len(parts) != 2 or not all(p.isdigit() for p in parts) or not (
+                    1 <= int(parts[0]) <= 12 and 1 <= int(parts[1]) <= 31):
                 raise ValueError(f"日期 {md} 格式应为 MM-DD")
 
     def cap_amount_fen(self, allocation_fen: int, carry_in_fen: int) -> int:

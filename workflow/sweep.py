@@ -685,7 +685,10 @@ def flag_provisional(db: Database, now: dt.datetime, settings: Settings | None =
                 community_id, what = _owner_org(s, dl)
                 city = org_chain(s, community_id).get("city") if community_id is not None else None
                 label = KIND_LABELS.get(dl.kind, dl.kind)
-                run.notify(dl, run.people((city, "city_admin")), "deadline_provisional",
+                admins = run.people((city, "city_admin"))
+                if not admins:
+                    log.warning("provisional deadline %s (%s): no city administrator to tell", dl.id, dl.kind)
+                run.notify(dl, admins, "deadline_provisional",
                            f"期限为临时计算:{what} {label}",
                            f"{what}的{label}暂定于 {_due_day(dl)} 24:00 届满。该期限跨入尚未载入官方节假日安排的年份"
                            f"(至 {dl.due_at.astimezone(clock.SHANGHAI).year} 年),暂按周一至周五工作日计算。"
