@@ -8,6 +8,7 @@ by ``fundflow serve`` / ``fundflow db upgrade``, not here.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,12 +35,25 @@ def get_database(app: FastAPI) -> Database:
     return database
 
 
-def create_app(database: Database | None = None) -> FastAPI:
-    """A new application; pass ``database`` to serve a given one (tests), else it is opened lazily."""
+def create_app(database: Database | None = None, scheduler_mode: str | None = None) -> FastAPI:
+    """A new application; pass ``database`` to serve a given one (tests), else it is opened lazily.
+
+    The deadline scheduler runs inside the service (``make run``) unless ``scheduler_mode`` or
+    ``FUNDFLOW_SCHEDULER`` says otherwise: ``auto`` (default when serving: leader by PostgreSQL advisory
+    lock, always on SQLite), ``always``, or ``never`` (default for an app given a database, i.e. tests;
+    and for production workers when ``fundflow scheduler`` runs as its own process). See docs/scheduler.md.
+    """
+    mode = scheduler_mode or os.environ.get("FUNDFLOW_SCHEDULER") or ("never" if database is not None else "auto")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        import scheduler
+
+        handle = scheduler.start(get_database(app), leader=mode) if mode != "never" else None
+        try:
+            yield
+        finally:
+            scheduler.stop(handle)
         opened: Database | None = getattr(app.state, "database", None)
         if opened is not None and database is None:
             opened.dispose()

@@ -231,7 +231,8 @@ def _recompute(session: Session, now: dt.datetime, calendar: WorkCalendar, touch
         cond = or_(cond, (Deadline.start_date < dt.date(touching_year, 12, 31)) & (Deadline.due_at > y_end))
     candidates = session.execute(
         select(Deadline.entity_type, Deadline.entity_id, Deadline.id)
-        .where(Deadline.status == "open", cond)
+        # deadlines fixed to a calendar date (no working-day count) have nothing to recompute
+        .where(Deadline.status == "open", Deadline.workdays >= 1, cond)
         .order_by(Deadline.entity_type, Deadline.entity_id, Deadline.id)).all()
     by_owner: dict[tuple[str, int], list[int]] = {}
     for etype, eid, did in candidates:

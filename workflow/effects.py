@@ -340,6 +340,18 @@ def answer_objection(ctx: Context, from_state: str, to_state: str) -> None:
     obj.answer, obj.answered_by, obj.answered_at = ctx.payload.answer, ctx.actor_id, ctx.now
     obj.resolved = ctx.payload.resolved
     ctx.produced.update(objection_id=obj.id, resolved=obj.resolved)
+    _wake_deadlines(ctx)
+
+
+def _wake_deadlines(ctx: Context) -> None:
+    """A timer refused earlier (e.g. no write-off yet, an open concern) is retried at the next sweep,
+    not after its back-off, once something that could unblock it has happened."""
+    from sqlalchemy import update
+
+    ctx.session.execute(update(Deadline).where(Deadline.entity_type == ctx.entity_type,
+                                               Deadline.entity_id == ctx.row.id, Deadline.status == "open",
+                                               Deadline.next_attempt_at.is_not(None))
+                        .values(next_attempt_at=None))
 
 
 @effect("project", "signoff")
@@ -348,6 +360,7 @@ def signoff(ctx: Context, from_state: str, to_state: str) -> None:
     ctx.session.add(SignOff(project_id=ctx.row.id, stage=ctx.payload.stage, person_id=ctx.actor_id, post_id=ctx.post.id,
                             comment=ctx.payload.comment, at=ctx.now))
     ctx.produced["stage"] = ctx.payload.stage
+    _wake_deadlines(ctx)
 
 
 @effect("project", "raise_concern")
@@ -364,6 +377,7 @@ def resolve_concern(ctx: Context, from_state: str, to_state: str) -> None:
     assert c is not None
     c.resolution, c.resolved_by, c.resolved_at = ctx.payload.resolution, ctx.actor_id, ctx.now
     ctx.produced["concern_id"] = c.id
+    _wake_deadlines(ctx)
 
 
 @effect("project", "record_board_meeting")

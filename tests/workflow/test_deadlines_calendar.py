@@ -133,6 +133,8 @@ def test_project_through_the_holidays(db, city, driver):
     assert completion.attempts == 2
     assert completion.next_attempt_at == end_of(2026, 5, 8) + dt.timedelta(minutes=3)
     _fire_at(driver, sh(2026, 5, 9, 9), pid, "signoff", sup2, {"stage": "write_off"})
+    # the write-off wakes the backed-off deadline: the very next sweep tries it again
+    assert deadline(db, "project", pid, "completion_publicity").next_attempt_at is None
     sweep(db, sh(2026, 5, 9, 10))
     assert driver.state(pid) == "closed"
     completion = deadline(db, "project", pid, "completion_publicity")

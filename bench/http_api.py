@@ -6,7 +6,7 @@ audit event, a follow-up row and its deadline change, then renders the project),
 ``GET /api/v1/ping`` in the same run. Targets: p99 < 50 ms at 32 clients; events at least 30 % of
 the trivial endpoint's requests per second.
 
-    python bench/http.py [--workers 2] [--seconds 5] [--clients 1,8,32] [--keep]
+    python bench/http_api.py [--workers 2] [--seconds 5] [--clients 1,8,32] [--keep]
 
 The database ``fundflow_bench_http`` is dropped and recreated (``BENCH_PG_URL`` names the server,
 default ``postgresql://postgres@127.0.0.1:5432/postgres``). Each worker is its own uvicorn process
@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# this file is named http.py: keep its folder off the path, or it would shadow the standard library's http
+# run as a script, bench/ is sys.path[0]: keep it off the path so that no file there shadows the standard library
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse  # noqa: E402 - after the path fix above
