@@ -353,10 +353,12 @@ DEMO_PROJECTS: list[tuple[int, str, dict[str, Any]]] = [
 
 def build_demo(db: Database, communities: int = 5) -> City:
     """The demo city of ``make run``: five communities, their people, and twenty projects in every state."""
-    with at(dt.datetime(2025, 12, 28, 9, 0, tzinfo=clock.SHANGHAI)):
+    with at(dt.datetime(2025, 11, 3, 9, 0, tzinfo=clock.SHANGHAI)):
         city = create_city(db, communities=communities)
         open_years(db, city, [2025, 2026])
-    drv = Driver(db, city, start=dt.datetime(2026, 1, 5, 9, 0, tzinfo=clock.SHANGHAI))
+    drv = Driver(db, city, start=dt.datetime(2025, 11, 20, 9, 0, tzinfo=clock.SHANGHAI))
+    close_demo_year(drv, 2025)
+    drv.now = dt.datetime(2026, 1, 5, 9, 0, tzinfo=clock.SHANGHAI)
     real_now = clock.now()
     for community, target, kw in DEMO_PROJECTS:
         # each project starts a little later, so that the open notices are still running today
@@ -376,6 +378,29 @@ def build_demo(db: Database, communities: int = 5) -> City:
         drv.fire(pid, "object", PUBLIC, {"author_name": "王先生", "contact": "13912345678",
                                          "text": "建议先维修三号楼的灯,那里最暗。"})
     return city
+
+
+def close_demo_year(drv: Driver, year: int, community: int = 0) -> None:
+    """One fund year from open to closed (Art. 13, 15, 16): report, evaluation, disclosure, carry-over."""
+    from store.models import FundYear
+
+    c = drv.city.communities[community]
+    with drv.db.uow(write=False) as uow:
+        fy = uow.session.execute(select(FundYear.id).where(FundYear.community_id == c.id,
+                                                           FundYear.year == year)).scalar_one()
+    drv.now = dt.datetime(year, 11, 24, 9, 0, tzinfo=clock.SHANGHAI)
+    drv.fire(fy, "submit_report", drv.a("secretary", community),
+             {"summary": f"{year} 年度收集群众需求并开展服务项目,经费专款专用,按程序审批和公示。",
+              "service_effect": "群众对便民服务和环境整治总体满意。"}, entity_type="fund_year")
+    drv.now = dt.datetime(year, 11, 28, 9, 0, tzinfo=clock.SHANGHAI)
+    drv.fire(fy, "evaluate", drv.a("working_secretary"), {"rating": "good", "comment": "程序规范"},
+             entity_type="fund_year")
+    drv.now = dt.datetime(year, 12, 8, 9, 0, tzinfo=clock.SHANGHAI)
+    drv.fire(fy, "start_disclosure", drv.a("secretary", community), {}, entity_type="fund_year")
+    drv.now = dt.datetime(year, 12, 16, 9, 0, tzinfo=clock.SHANGHAI)
+    drv.fire(fy, "disclosure_elapsed", SYSTEM, {}, entity_type="fund_year")
+    drv.now = dt.datetime(year + 1, 1, 2, 9, 0, tzinfo=clock.SHANGHAI)
+    drv.fire(fy, "close_year", SYSTEM, {}, entity_type="fund_year")
 
 
 def demo_accounts(db: Database) -> list[dict[str, str]]:

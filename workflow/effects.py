@@ -6,26 +6,23 @@ which goes into the audit event and the response. No effect commits.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from rules import project as r_project
 from rules.money import format_yuan, parse_yuan
 from rules.privacy import mask_text
+from store.documents import archive
 from store.models import (
     Acceptance,
     Approval,
     ChangeRequest,
     Concern,
     Deadline,
-    Document,
-    DocumentLink,
     FollowUp,
     LedgerEntry,
     Meeting,
@@ -56,23 +53,9 @@ def render_notice(name: str, **values: Any) -> str:
     return _jinja().get_template(f"notices/{name}.txt").render(**values)
 
 
-def archive(session: Any, content: bytes, content_type: str, filename: str, now: dt.datetime,
-            entity_type: str = "", entity_id: int = 0, role: str = "") -> str:
-    """Store a document once by its sha256 and link it to an entity; returns the hash."""
-    digest = hashlib.sha256(content).hexdigest()
-    if session.get(Document, digest) is None:
-        # Two transactions may archive the same content at once (e.g. identical minutes): the loser's
-        # insert fails on the primary key inside a savepoint, and the document is there all the same.
-        try:
-            with session.begin_nested():
-                session.add(Document(sha256=digest, content_type=content_type, filename=filename,
-                                     size=len(content), content=content, created_at=now))
-        except IntegrityError:
-            pass
-    if entity_type:
-        session.add(DocumentLink(document_sha256=digest, entity_type=entity_type, entity_id=entity_id, role=role,
-                                 created_at=now))
-    return digest
+def render_record(name: str, **values: Any) -> str:
+    """A ledger voucher or filing record (templates/records/), archived and pointed at by its entry."""
+    return _jinja().get_template(f"records/{name}.txt").render(**values)
 
 
 def _community_name(ctx: Context) -> str:
@@ -150,8 +133,13 @@ def _release(ctx: Context, amount: int, memo: str) -> None:
         fy.small_group_committed_fen -= amount
     p.committed_fen -= amount
     p.released_fen += amount
-    ledger(ctx, "release", amount, memo, project_id=p.id)
-    if fy.state == "closed":
+    carried = fy.state == "closed"
+    doc = archive(ctx.session, render_record(
+        "settlement", code=p.code, title=p.title, approved=format_yuan(p.amount_fen), paid=format_yuan(p.paid_fen),
+        released=format_yuan(amount), carried=carried, at=_fmt_local(ctx.now)).encode("utf-8"),
+        "text/plain; charset=utf-8", f"settlement-{p.code}.txt", ctx.now, "project", p.id, "settlement")
+    ledger(ctx, "release", amount, memo, document=doc, project_id=p.id)
+    if carried:
         # the year has already carried its balance forward: what a late settlement frees goes the same way
         from workflow.services import carry_forward
 
@@ -214,8 +202,28 @@ def approve(ctx: Context, from_state: str, to_state: str) -> None:
     if to_state == "in_progress":
         p = ctx.project
         _commit(ctx, p.amount_fen, p.is_small_group)
-        ledger(ctx, "commitment", p.amount_fen, f"{p.code} 批准", project_id=p.id)
+        ledger(ctx, "commitment", p.amount_fen, f"{p.code} 批准", document=_approval_record(ctx), project_id=p.id)
         ctx.produced["committed"] = format_yuan(p.amount_fen)
+
+
+def _approval_record(ctx: Context) -> str:
+    """The approval record (both main leaders, the board meeting) the commitment entry points at."""
+    from workflow.engine import ROLE_LABELS, person_name
+
+    p = ctx.project
+    ctx.session.flush()
+    rows = ctx.session.execute(select(Approval).where(Approval.project_id == p.id, Approval.round == p.approval_round,
+                                                      Approval.decision == "approve").order_by(Approval.id)).scalars()
+    board = ctx.session.execute(select(Meeting).where(Meeting.project_id == p.id, Meeting.kind == "board")
+                                .order_by(Meeting.id.desc()).limit(1)).scalar_one_or_none()
+    text = render_record(
+        "approval", code=p.code, title=p.title, amount=format_yuan(p.amount_fen), small_group=p.is_small_group,
+        round=p.approval_round, received=_fmt_local(p.received_at) if p.received_at else "—",
+        board=f"{board.held_on} 召开,{len(board.attendees)} 人参加" if board else "—",
+        approvals=[{"role": ROLE_LABELS.get(a.role, a.role), "name": person_name(ctx.session, a.person_id),
+                    "at": _fmt_local(a.at), "comment": a.comment} for a in rows])
+    return archive(ctx.session, text.encode("utf-8"), "text/plain; charset=utf-8",
+                   f"approval-{p.code}-r{p.approval_round}.txt", ctx.now, "project", p.id, "approval_record")
 
 
 @effect("project", "reject")
@@ -270,8 +278,19 @@ def approve_change(ctx: Context, from_state: str, to_state: str) -> None:
         fy.small_group_committed_fen -= open_before + p.paid_fen
     if p.is_small_group:
         fy.small_group_committed_fen += open_after + p.paid_fen
-    ledger(ctx, "adjustment", p.amount_fen - old_amount, f"{p.code} 变更 #{cr.id}", project_id=p.id)
     cr.status, cr.decided_by, cr.decided_at = "approved", ctx.actor_id, ctx.now
+    from workflow.engine import person_name
+
+    labels = {"amount_fen": "金额(元)", "description": "项目内容", "contractor_name": "承办方",
+              "contractor_kind": "承办方类型", "planned_start": "计划开始", "planned_end": "计划结束",
+              "beneficiaries_count": "直接受益人数", "title": "项目名称"}
+    filing = archive(ctx.session, render_record(
+        "change_filing", code=p.code, title=p.title, request_id=cr.id, reason=cr.reason,
+        changes=[(labels.get(k, k), (format_yuan(cr.before[k]), format_yuan(v)) if k == "amount_fen"
+                  else (cr.before.get(k), v)) for k, v in cr.after.items()],
+        decided_by=person_name(ctx.session, ctx.actor_id), decided_at=_fmt_local(ctx.now)).encode("utf-8"),
+        "text/plain; charset=utf-8", f"change-{p.code}-{cr.id}.txt", ctx.now, "project", p.id, "change_filing")
+    ledger(ctx, "adjustment", p.amount_fen - old_amount, f"{p.code} 变更 #{cr.id}", document=filing, project_id=p.id)
     ctx.produced.update(change_request_id=cr.id, before=cr.before, after=cr.after)
 
 
@@ -491,8 +510,34 @@ def pay(ctx: Context, from_state: str, to_state: str) -> None:
         # small-group usage counts committed + paid; only the part beyond the commitment is new
         fy.small_group_committed_fen += item.amount_fen - from_commitment
     ctx.session.flush()
-    ledger(ctx, "payment", item.amount_fen, f"{p.code} 付款 #{payment.id} {item.kind}", project_id=p.id)
+    ledger(ctx, "payment", item.amount_fen, f"{p.code} 付款 #{payment.id} {item.kind}",
+           document=_payment_voucher(ctx, item, payment), project_id=p.id)
     ctx.produced.update(payment_id=payment.id, amount=format_yuan(item.amount_fen))
+
+
+def _payment_voucher(ctx: Context, item: PaymentItem, payment: Payment) -> str:
+    """The accounting voucher of a payment: the invoice and its three signatures, or the no-invoice
+    evidence (Art. 13). Internal (finance archive), so names and accounts stay as they are."""
+    from workflow.engine import ROLE_LABELS, person_name
+
+    p = ctx.project
+    sigs = ctx.session.execute(select(Signature).where(Signature.payment_item_id == item.id)
+                               .order_by(Signature.seq)).scalars()
+    evidence = ctx.session.execute(select(VoucherEvidence).where(VoucherEvidence.payment_item_id == item.id)
+                                   .order_by(VoucherEvidence.id)).scalars()
+    kinds = {"meeting_decision": "事前会议集体讨论决定", "inprocess_proof": "事中签字证明",
+             "payee_signature": "收款人签字", "post_notice": "事后公示"}
+    text = render_record(
+        "payment", code=p.code, title=p.title, item_id=item.id,
+        kind="发票" if item.kind == "invoice" else "无发票凭证(收款人签字)", invoice_no=item.invoice_no,
+        payee=item.payee, account=item.payee_account, amount=format_yuan(item.amount_fen),
+        signatures=[{"seq": s.seq, "role": ROLE_LABELS.get(s.role, s.role), "name": person_name(ctx.session, s.person_id),
+                     "at": _fmt_local(s.at)} for s in sigs],
+        evidence=[f"{kinds.get(e.kind, e.kind)}:材料 {e.document_sha256[:12] if e.document_sha256 else '—'}"
+                  for e in evidence],
+        payer=person_name(ctx.session, ctx.actor_id), at=_fmt_local(ctx.now), key=payment.idempotency_key)
+    return archive(ctx.session, text.encode("utf-8"), "text/plain; charset=utf-8", f"payment-{payment.id}.txt", ctx.now,
+                   "project", p.id, "payment_voucher")
 
 
 # -------------------------------------------------------------------------------------- fund year

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -332,7 +332,7 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
     now = now or clock.now()
     raw = dict(payload or {})
     wf = workflow_for(entity_type)
-    if not (v := r_workflow.check_event_known(trigger, wf.triggers(), "")).ok:
+    if not (v := r_workflow.check_event_known(trigger, wf.trigger_set, "")).ok:
         return refused(v, 404)
     row = lock_row(session, entity_type, entity_id)
     if row is None:
@@ -423,14 +423,25 @@ def compute_due(session: Session, start: dt.date, workdays: int) -> tuple[dt.dat
     return _compute(load_calendar(session), start, workdays)
 
 
+_DL = Deadline.__table__
+_CLEAR_DEADLINES = _DL.update().where(
+    _DL.c.entity_type == bindparam("etype"), _DL.c.entity_id == bindparam("eid"), _DL.c.kind == bindparam("dl_kind"),
+    _DL.c.status == "open").values(status="cleared")
+_OPEN_DEADLINE = (select(Deadline).where(Deadline.entity_type == bindparam("etype"),
+                                         Deadline.entity_id == bindparam("eid"), Deadline.kind == bindparam("kind"),
+                                         Deadline.status.in_(("open", "fired")))
+                  .order_by(Deadline.id.desc()).limit(1))
+_OPEN_DEADLINE_DUE = (select(_DL.c.id, _DL.c.due_at).where(
+    _DL.c.entity_type == bindparam("etype"), _DL.c.entity_id == bindparam("eid"), _DL.c.kind == bindparam("kind"),
+    _DL.c.status.in_(("open", "fired"))).order_by(_DL.c.id.desc()).limit(1))
+
+
 def _move_deadlines(session: Session, wf: Workflow, entity_type: str, row: Any, from_state: str, to_state: str,
                     now: dt.datetime) -> None:
     timers = getattr(wf.module, "TIMERS", {})
     if from_state in timers:
-        session.execute(update(Deadline)
-                        .where(Deadline.entity_type == entity_type, Deadline.entity_id == row.id,
-                               Deadline.kind == timers[from_state]["kind"], Deadline.status == "open")
-                        .values(status="cleared"))
+        # a plain UPDATE: no deadline of this kind is held as an object in the session here
+        session.execute(_CLEAR_DEADLINES, {"etype": entity_type, "eid": row.id, "dl_kind": timers[from_state]["kind"]})
     spec = timers.get(to_state)
     if spec is None:
         return
@@ -444,9 +455,14 @@ def _move_deadlines(session: Session, wf: Workflow, entity_type: str, row: Any, 
 
 
 def open_deadline(session: Session, entity_type: str, entity_id: int, kind: str) -> Deadline | None:
-    return session.execute(select(Deadline).where(
-        Deadline.entity_type == entity_type, Deadline.entity_id == entity_id, Deadline.kind == kind,
-        Deadline.status.in_(("open", "fired"))).order_by(Deadline.id.desc()).limit(1)).scalar_one_or_none()
+    """The entity's current deadline of ``kind`` (open, or fired and not yet left), as an object."""
+    return session.execute(_OPEN_DEADLINE, {"etype": entity_type, "eid": entity_id, "kind": kind}).scalar_one_or_none()
+
+
+def open_deadline_due(session: Session, entity_type: str, entity_id: int, kind: str) -> dt.datetime | None:
+    """When the entity's current deadline of ``kind`` falls due (a light read for guards)."""
+    row = session.execute(_OPEN_DEADLINE_DUE, {"etype": entity_type, "eid": entity_id, "kind": kind}).first()
+    return row[1] if row is not None else None
 
 
 def person_name(session: Session, person_id: int | None) -> str:

@@ -37,7 +37,7 @@ from store.models import (
     SignOff,
     VoucherEvidence,
 )
-from workflow.engine import Context, guard, open_deadline, posts_on
+from workflow.engine import Context, guard, open_deadline_due, posts_on
 
 # ------------------------------------------------------------------------------------- shared
 
@@ -65,9 +65,9 @@ def text_given(ctx: Context) -> Verdict:
 def deadline_reached(ctx: Context) -> Verdict:
     timers = getattr(ctx.workflow.module, "TIMERS", {})
     spec = timers.get(ctx.from_state)
-    dl = open_deadline(ctx.session, ctx.entity_type, ctx.row.id, spec["kind"]) if spec else None
-    return r_deadline.check_deadline_reached(ctx.now, dl.due_at if dl is not None else None,
-                                             ctx.workflow.article(ctx.trigger))
+    due = ctx.memo("deadline_due", lambda: open_deadline_due(ctx.session, ctx.entity_type, ctx.row.id,
+                                                              spec["kind"]) if spec else None)
+    return r_deadline.check_deadline_reached(ctx.now, due, ctx.workflow.article(ctx.trigger))
 
 
 # ------------------------------------------------------------------------------ proposal (Art. 4, 8, 9)
@@ -181,9 +181,14 @@ def current_notice(ctx: Context) -> Notice | None:
                                .order_by(Notice.id.desc()).limit(1)).scalar_one_or_none()
 
 
+_OB = Objection.__table__
+_OPEN_OBJECTIONS = select(func.count()).select_from(_OB).where(_OB.c.project_id == bindparam("project_id"),
+                                                               _OB.c.resolved.is_(False))
+
+
 def _open_objections(ctx: Context) -> int:
-    return int(ctx.session.execute(select(func.count()).select_from(Objection).where(
-        Objection.project_id == ctx.row.id, Objection.resolved.is_(False))).scalar_one())
+    return ctx.memo("open_objections", lambda: int(ctx.session.execute(
+        _OPEN_OBJECTIONS, {"project_id": ctx.row.id}).scalar_one()))
 
 
 @guard("no_open_objection")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import ModuleType
 from typing import Any
 
@@ -41,7 +42,7 @@ class Subject:
         return check
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Workflow:
     name: str
     module: ModuleType
@@ -61,10 +62,11 @@ class Workflow:
         return [t for t in self.transitions if t["trigger"] == trigger and state in _sources(t)]
 
     def triggers(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for t in self.transitions:
-            seen.setdefault(t["trigger"], None)
-        return list(seen)
+        return list(dict.fromkeys(t["trigger"] for t in self.transitions))
+
+    @cached_property
+    def trigger_set(self) -> frozenset[str]:
+        return frozenset(t["trigger"] for t in self.transitions)
 
     def roles_for(self, trigger: str, state: str) -> list[str]:
         roles: dict[str, None] = {}

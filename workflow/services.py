@@ -18,6 +18,7 @@ from rules.money import format_yuan, parse_yuan
 from rules.policy import Policy
 from rules.verdict import Verdict
 from store.db import Database
+from store.documents import archive_text
 from store.models import (
     FundYear,
     LedgerEntry,
@@ -117,11 +118,17 @@ def open_fund_year(session: Session, community_id: int, year: int, carry_in_fen:
                   committed_fen=0, paid_fen=0, small_group_committed_fen=0)
     session.add(fy)
     session.flush()
+    community = session.execute(select(Organisation.name).where(Organisation.id == community_id)).scalar_one()
+    doc = archive_text(session, render_record(
+        "allocation", community=community, year=year, allocation=format_yuan(policy.allocation_fen),
+        policy_version=pv.version, carry_in=format_yuan(carry_in_fen),
+        total=format_yuan(policy.allocation_fen + carry_in_fen), at=f"{now.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}"),
+        f"allocation-{community_id}-{year}.txt", now, "fund_year", fy.id, "allocation")
     session.add(LedgerEntry(fund_year_id=fy.id, kind="allocation", amount_fen=policy.allocation_fen,
-                            memo=f"{year} 年度市财政拨付", created_at=now))
+                            memo=f"{year} 年度市财政拨付", document_sha256=doc, created_at=now))
     if carry_in_fen:
         session.add(LedgerEntry(fund_year_id=fy.id, kind="carry_in", amount_fen=carry_in_fen,
-                                memo=f"{year - 1} 年度结余转入", created_at=now))
+                                memo=f"{year - 1} 年度结余转入", document_sha256=doc, created_at=now))
     audit.append(session, fy, entity_type="fund_year", entity_id=fy.id, event="open", at=now, actor_id=actor_id,
                  actor_label=actor_label, to_state="open",
                  payload={"year": year, "allocation": format_yuan(policy.allocation_fen),
@@ -134,8 +141,9 @@ def carry_over(ctx: Context) -> None:
     fy: FundYear = ctx.row
     balance = fy.allocation_fen + fy.carry_in_fen - fy.committed_fen - fy.paid_fen
     fy.carry_out_fen = balance
+    doc = _carry_over_record(ctx.session, fy, balance, ctx.now, "")
     ctx.session.add(LedgerEntry(fund_year_id=fy.id, kind="carry_out", amount_fen=balance,
-                                memo=f"{fy.year} 年度结余转下年", created_at=ctx.now))
+                                memo=f"{fy.year} 年度结余转下年", document_sha256=doc, created_at=ctx.now))
     nxt = ctx.session.execute(select(FundYear).where(FundYear.community_id == fy.community_id,
                                                      FundYear.year == fy.year + 1)).scalar_one_or_none()
     if nxt is None:
@@ -143,11 +151,25 @@ def carry_over(ctx: Context) -> None:
     else:
         nxt.carry_in_fen += balance
         ctx.session.add(LedgerEntry(fund_year_id=nxt.id, kind="carry_in", amount_fen=balance,
-                                    memo=f"{fy.year} 年度结余转入", created_at=ctx.now))
+                                    memo=f"{fy.year} 年度结余转入", document_sha256=doc, created_at=ctx.now))
         audit.append(ctx.session, nxt, entity_type="fund_year", entity_id=nxt.id, event="carry_in", at=ctx.now,
                      actor_label="system", from_state=nxt.state, to_state=nxt.state,
                      payload={"from_year": fy.year, "amount": format_yuan(balance)})
     ctx.produced.update(carry_out=format_yuan(balance), next_fund_year_id=nxt.id)
+
+
+def render_record(name: str, **values: Any) -> str:
+    from workflow.effects import render_record as render
+
+    return render(name, **values)
+
+
+def _carry_over_record(session: Session, fy: FundYear, amount: int, now: dt.datetime, memo: str) -> str:
+    community = session.execute(select(Organisation.name).where(Organisation.id == fy.community_id)).scalar_one()
+    return archive_text(session, render_record(
+        "carry_over", community=community, year=fy.year, next_year=fy.year + 1, amount=format_yuan(amount), memo=memo,
+        at=f"{now.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}"),
+        f"carry-over-{fy.community_id}-{fy.year}-{amount}.txt", now, "fund_year", fy.id, "carry_over")
 
 
 def carry_forward(session: Session, fy: FundYear, amount: int, now: dt.datetime, memo: str) -> FundYear:
@@ -160,9 +182,11 @@ def carry_forward(session: Session, fy: FundYear, amount: int, now: dt.datetime,
         nxt = open_fund_year(session, fy.community_id, fy.year + 1, now=now)
     fy.carry_out_fen = (fy.carry_out_fen or 0) + amount
     nxt.carry_in_fen += amount
-    session.add(LedgerEntry(fund_year_id=fy.id, kind="carry_out", amount_fen=amount, memo=memo[:200], created_at=now))
+    doc = _carry_over_record(session, fy, amount, now, memo)
+    session.add(LedgerEntry(fund_year_id=fy.id, kind="carry_out", amount_fen=amount, memo=memo[:200],
+                            document_sha256=doc, created_at=now))
     session.add(LedgerEntry(fund_year_id=nxt.id, kind="carry_in", amount_fen=amount,
-                            memo=f"{fy.year} 年度结转后释放的结余", created_at=now))
+                            memo=f"{fy.year} 年度结转后释放的结余", document_sha256=doc, created_at=now))
     audit.append(session, nxt, entity_type="fund_year", entity_id=nxt.id, event="carry_in", at=now,
                  actor_label="system", from_state=nxt.state, to_state=nxt.state,
                  payload={"from_year": fy.year, "amount": format_yuan(amount), "memo": memo})

@@ -509,3 +509,30 @@ def test_cli_reconcile_catches_a_tampered_ledger_entry(db, flow):
 
 
 __all__ = ["Flow", "assert_reconciled", "entries", "fen", "format_yuan", "fund_year", "project"]
+
+
+def test_every_ledger_entry_points_at_its_document(db, city, driver):
+    """Art. 17: allocation, commitment, adjustment, payment, release and carry-over each have a voucher."""
+    from store.models import Document, LedgerEntry
+
+    flow = Flow(driver)
+    pid = flow.approved("20000.00")
+    flow.change_amount(pid, "18000.00")
+    flow.to_settlement(pid)
+    flow.pay_amount(pid, "15000.00")
+    flow.fire(pid, "close_settlement", flow.finance)
+    flow.close_year(2026)
+    with db.uow(write=False) as uow:
+        rows = uow.session.execute(select(LedgerEntry.kind, Document.content)
+                                   .join(Document, Document.sha256 == LedgerEntry.document_sha256, isouter=True)
+                                   .order_by(LedgerEntry.id)).all()
+    kinds = {k for k, _ in rows}
+    assert {"allocation", "commitment", "adjustment", "payment", "release", "carry_out", "carry_in"} <= kinds
+    for kind, content in rows:
+        assert content is not None, f"{kind} entry has no document"
+    texts = {k: c.decode("utf-8") for k, c in rows}
+    assert "审批同意" in texts["commitment"] and "20000.00" in texts["commitment"]
+    assert "金额(元):20000.00 → 18000.00" in texts["adjustment"]
+    assert "第 3 签" in texts["payment"] and "15000.00" in texts["payment"]
+    assert "结余释放:3000.00 元" in texts["release"]
+    assert "转入 2027 年度" in texts["carry_out"]

@@ -55,3 +55,42 @@ def test_no_notice_leaks_personal_data(demo):
 
 def test_the_scan_would_catch_a_leak():
     assert find_leaks("收款人张桂兰,电话13912345678", {"张桂兰"})
+
+
+def test_no_public_page_leaks_personal_data(demo):
+    """Every public API page of the demo (notice board, each notice, each year's disclosure), anonymous."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from store.models import FundYear
+
+    with demo.uow(write=False) as uow:
+        names = _aid_names(uow.session)
+        years = uow.session.execute(select(FundYear.community_id, FundYear.year)).all()
+    pages: list[str] = []
+    with TestClient(create_app(database=demo)) as client:
+        communities = client.get("/api/v1/public/communities")
+        assert communities.status_code == 200
+        pages.append(communities.text)
+        listing = client.get("/api/v1/public/notices", params={"limit": 200})
+        assert listing.status_code == 200
+        pages.append(listing.text)
+        items = listing.json()["items"]
+        assert len(items) >= 5
+        for item in items:
+            r = client.get(f"/api/v1/public/notices/{item['id']}")
+            assert r.status_code == 200
+            pages.append(r.text)
+        disclosed = 0
+        for community_id, year in years:
+            r = client.get(f"/api/v1/public/disclosures/{community_id}/{year}")
+            assert r.status_code in (200, 404)
+            if r.status_code == 200:
+                disclosed += 1
+                pages.append(r.text)
+    assert disclosed >= 1, "the demo discloses at least one year"
+    everything = "\n".join(pages)
+    assert "王先生" in everything or "建议先维修三号楼的灯" in everything  # the objection is public ...
+    for page in pages:
+        assert find_leaks(page, names) == []  # ... but nothing personal is
+    assert "13912345678" not in everything
