@@ -244,11 +244,13 @@ def rules_cmd(as_json: bool) -> None:
 
 @main.command("sweep")
 @click.option("--now", "now_text", default=None, help="以该时刻(ISO 8601,无时区按北京时间)执行一次扫描")
-def sweep_cmd(now_text: str | None) -> None:
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="积压较多时(PostgreSQL)并行扫描的进程数,默认为本机 CPU 数")
+def sweep_cmd(now_text: str | None, processes: int | None) -> None:
     """执行一次期限扫描:到期的公示期、审批期限等逐一触发(已触发的不会重复)。"""
     from store.bootstrap import prepare
     from workflow import clock
-    from workflow.sweep import sweep
+    from workflow.sweep import sweep_backlog
 
     now = None
     if now_text:
@@ -263,9 +265,9 @@ def sweep_cmd(now_text: str | None) -> None:
     prepare(database)
     if now is not None:
         with clock.frozen(now):
-            result = sweep(database, now)
+            result = sweep_backlog(database, now, processes=processes)
     else:
-        result = sweep(database)
+        result = sweep_backlog(database, processes=processes)
     click.echo(f"扫描完成: 触发 {result.fired} 个期限事件,逾期提醒 {result.escalated} 个,"
                f"条件未满足待重试 {result.refused} 个")
 

@@ -65,8 +65,11 @@ def text_given(ctx: Context) -> Verdict:
 def deadline_reached(ctx: Context) -> Verdict:
     timers = getattr(ctx.workflow.module, "TIMERS", {})
     spec = timers.get(ctx.from_state)
-    due = ctx.memo("deadline_due", lambda: open_deadline_due(ctx.session, ctx.entity_type, ctx.row.id,
-                                                              spec["kind"]) if spec else None)
+    if ctx.entity_type == "project":
+        due = project_facts(ctx).due_at if spec else None
+    else:
+        due = ctx.memo("deadline_due", lambda: open_deadline_due(ctx.session, ctx.entity_type, ctx.row.id,
+                                                                  spec["kind"]) if spec else None)
     return r_deadline.check_deadline_reached(ctx.now, due, ctx.workflow.article(ctx.trigger))
 
 
@@ -82,8 +85,31 @@ _LINE_ITEMS = select(_LI.c.description, _LI.c.quantity, _LI.c.unit_price_fen, _L
 _PN = ProjectNeed.__table__
 _NEED_IDS = select(_PN.c.need_id).where(_PN.c.project_id == bindparam("project_id"))
 _CO = Concern.__table__
-_OPEN_CONCERNS = select(func.count()).select_from(_CO).where(_CO.c.project_id == bindparam("project_id"),
-                                                             _CO.c.resolved_at.is_(None))
+
+
+def project_facts(ctx: Context) -> Any:
+    """Open concerns, open objections and the current step deadline of a project, in one read: most
+    forward transitions and every timer ask for them."""
+    def load() -> Any:
+        from store.models import Deadline
+
+        dl = Deadline.__table__
+        kind = getattr(ctx.workflow.module, "TIMERS", {}).get(ctx.from_state, {}).get("kind", "")
+        concerns = (select(func.count()).select_from(_CO)
+                    .where(_CO.c.project_id == bindparam("pid"), _CO.c.resolved_at.is_(None)).scalar_subquery())
+        objections = (select(func.count()).select_from(_OB)
+                      .where(_OB.c.project_id == bindparam("pid"), _OB.c.resolved.is_(False)).scalar_subquery())
+        due = (select(dl.c.due_at).where(dl.c.entity_type == "project", dl.c.entity_id == bindparam("pid"),
+                                         dl.c.kind == bindparam("kind"), dl.c.status.in_(("open", "fired")))
+               .order_by(dl.c.id.desc()).limit(1).scalar_subquery())
+        global _FACTS
+        if _FACTS is None:
+            _FACTS = select(concerns.label("open_concerns"), objections.label("open_objections"), due.label("due_at"))
+        return ctx.session.execute(_FACTS, {"pid": ctx.row.id, "kind": kind}).one()
+    return ctx.memo("facts", load)
+
+
+_FACTS: Any = None
 
 
 def _line_items(ctx: Context) -> list[Any]:
@@ -182,13 +208,10 @@ def current_notice(ctx: Context) -> Notice | None:
 
 
 _OB = Objection.__table__
-_OPEN_OBJECTIONS = select(func.count()).select_from(_OB).where(_OB.c.project_id == bindparam("project_id"),
-                                                               _OB.c.resolved.is_(False))
 
 
 def _open_objections(ctx: Context) -> int:
-    return ctx.memo("open_objections", lambda: int(ctx.session.execute(
-        _OPEN_OBJECTIONS, {"project_id": ctx.row.id}).scalar_one()))
+    return int(project_facts(ctx).open_objections)
 
 
 @guard("no_open_objection")
@@ -228,8 +251,7 @@ def _signed_stages(ctx: Context) -> list[str]:
 def no_open_concern(ctx: Context) -> Verdict:
     if ctx.entity_type != "project":
         return OK
-    n = ctx.session.execute(_OPEN_CONCERNS, {"project_id": ctx.row.id}).scalar_one()
-    return r_supervision.check_no_open_concern(int(n))
+    return r_supervision.check_no_open_concern(int(project_facts(ctx).open_concerns))
 
 
 @guard("signoff_stage_valid")

@@ -49,7 +49,7 @@ from store.models import AuditEvent, Deadline, FollowUp, FundYear, Organisation,
 from workflow import clock
 from workflow.engine import policy_of
 from workflow.notify import Settings, deliver_pending, insert_ignoring_duplicates
-from workflow.sweep import Busy, DueDeadline, SweepResult, lock_or_busy, sweep
+from workflow.sweep import Busy, DueDeadline, SweepResult, lock_or_busy, sweep_backlog
 
 log = logging.getLogger("fundflow.jobs")
 
@@ -85,7 +85,7 @@ def job(job_id: str, trigger: str, description: str, **trigger_args: Any) -> Cal
 
 @job("sweep", "interval", "扫描到期期限并触发(每 30 秒)", seconds=30)
 def sweep_job(db: Database, should_stop: Callable[[], bool]) -> SweepResult:
-    result = sweep(db, should_stop=should_stop)
+    result = sweep_backlog(db, should_stop=should_stop)
     if result.handled or result.refused or result.errors or result.flagged:
         log.info("sweep: fired %d, escalated %d, notified %d, moot %d, refused %d, busy %d, errors %d, flagged %d",
                  result.fired, result.escalated, result.notified, result.moot, result.refused, result.busy,
@@ -129,7 +129,7 @@ def run_once(db: Database, now: dt.datetime | None = None,
         at = clock.now()
         created = ensure_needs_collection(db, at) + ensure_year_deadlines(db, at)
         created += ensure_followups(db, at, should_stop=stop)
-        return RunResult(created=created, sweep=sweep(db, now, should_stop=stop))
+        return RunResult(created=created, sweep=sweep_backlog(db, now, should_stop=stop))
 
 
 # -------------------------------------------------------------------------------------- helpers

@@ -699,3 +699,75 @@ def flag_provisional(db: Database, now: dt.datetime, settings: Settings | None =
         total += len(rows)
         if len(rows) < limit:
             return total
+
+
+# ------------------------------------------------------------------------------------- a backlog
+
+#: due deadlines from which a PostgreSQL sweep lends part of the work to helper processes
+BACKLOG = 2000
+
+
+def sweep_processes(db: Database) -> int:
+    """Processes one sweep may use on a backlog: ``FUNDFLOW_SWEEP_PROCESSES``, default the CPUs this
+    process may run on; always 1 on SQLite (one writer at a time)."""
+    import os
+
+    if not db.is_postgres:
+        return 1
+    try:
+        return max(1, int(os.environ.get("FUNDFLOW_SWEEP_PROCESSES") or len(os.sched_getaffinity(0))))
+    except ValueError:
+        return 1
+
+
+def _helper(url: str, now_iso: str, out: Any) -> None:
+    """A helper process of :func:`sweep_backlog`: sweeps as of the same instant, then reports."""
+    db = Database(url)
+    try:
+        result = sweep(db, dt.datetime.fromisoformat(now_iso), flag=False, deliver=False)
+        out.put({k: v for k, v in vars(result).items() if isinstance(v, int)})
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which carries on with its own share
+        out.put({"error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        db.dispose()
+
+
+def sweep_backlog(db: Database, now: dt.datetime | None = None, *, processes: int | None = None,
+                  should_stop: Callable[[], bool] | None = None, settings: Settings | None = None) -> SweepResult:
+    """The scheduler's sweep. On PostgreSQL, when a large backlog is due (after the service was down,
+    say), helper processes sweep alongside this one: ``FOR UPDATE SKIP LOCKED`` gives every deadline to
+    exactly one of them, each takes the earliest batches still free, and all fire as of the same instant.
+    Otherwise (and always on SQLite) it is :func:`sweep` itself."""
+    now = now or clock.now()
+    n = processes if processes is not None else sweep_processes(db)
+    if n <= 1 or not db.is_postgres:
+        return sweep(db, now, should_stop=should_stop, settings=settings)
+    with db.uow(write=False) as uow:
+        backlog = len(due_ids(uow.session, now, BACKLOG))
+    if backlog < BACKLOG:
+        return sweep(db, now, should_stop=should_stop, settings=settings)
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    url = db.engine.url.render_as_string(hide_password=False)
+    helpers = [ctx.Process(target=_helper, args=(url, now.isoformat(), out), daemon=True) for _ in range(n - 1)]
+    for p in helpers:
+        p.start()
+    result = sweep(db, now, should_stop=should_stop, settings=settings)
+    for _ in helpers:
+        try:
+            share = out.get(timeout=3600)
+        except Exception:  # noqa: BLE001 - a helper that died left its deadlines open for the next sweep
+            result.errors += 1
+            continue
+        if "error" in share:
+            result.notes.append(str(share["error"]))
+            result.errors += 1
+            continue
+        for key, value in share.items():
+            setattr(result, key, getattr(result, key) + value)
+    for p in helpers:
+        p.join(60)
+    log.info("sweep of a backlog of %d+ deadlines in %d processes: fired %d", backlog, n, result.fired)
+    return result

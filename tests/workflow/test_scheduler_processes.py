@@ -188,3 +188,20 @@ def test_two_scheduler_processes_one_leader_then_failover(fresh, tmp_path):
             f.close()
     assert [p.returncode for p in procs] == [0, 0]
     assert _check_exactly_once(fresh, ids, complete=True) == 10
+
+
+def test_the_schedulers_sweep_shares_a_backlog_with_helper_processes(fresh, monkeypatch):
+    """sweep_backlog: on PostgreSQL a large backlog is shared with helper processes, each deadline fired once;
+    on SQLite (one writer) it is a plain sweep."""
+    from workflow import sweep as sweep_module
+
+    ids = _load(fresh, 300)
+    monkeypatch.setattr(sweep_module, "BACKLOG", 100)
+    now = dt.datetime.fromisoformat(SWEEP_AT)
+    with clock.frozen(now):
+        result = sweep_module.sweep_backlog(fresh, now, processes=2)
+    assert result.fired == 300 and result.errors == 0, result
+    assert _check_exactly_once(fresh, ids, complete=True) == 300
+    with clock.frozen(now):
+        again = sweep_module.sweep_backlog(fresh, now, processes=2)
+    assert again.fired == 0
