@@ -494,7 +494,8 @@ def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str
     for backend, s in servers.items():
         print(f"{backend:9s} " + ", ".join(f"{k}={v}" for k, v in s.items()))
     print(f"events    {EVENTS}")
-    print(f"window    {args.warmup:g}s warm-up + {args.seconds:g}s measured per cell; clients are separate processes, "
+    print(f"window    {args.warmup:g}s warm-up + {args.seconds:g}s measured per cell; PostgreSQL clients are separate processes, "
+          f"SQLite clients are {'threads of one process' if args.sqlite_clients == 'threads' else 'separate processes'}, "
           f"each on its own {args.projects} projects / own raw row")
     print()
     head = (f"{'backend':<11}{'clients':>7}{'engine tx/s':>13}{'raw tx/s':>10}{'ratio':>7}"
