@@ -106,7 +106,7 @@ class UnitOfWork:
         self.session = self._factory()
         bind = self.session.get_bind()
         if self._write and bind.dialect.name == "sqlite":
-            self._lock = _writer_lock(str(bind.url))
+            self._lock = _writer_lock(str(bind.engine.url))
             self._lock.acquire()
             try:
                 # Procure the connection now so that SQLite takes the write lock first thing.

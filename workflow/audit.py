@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from store.models import AuditChain, AuditEvent, FundYear, Project
@@ -30,7 +30,8 @@ class ChainHolder(Protocol):
 
 def normalise_payload(payload: dict[str, Any] | None) -> dict[str, Any]:
     """What survives a JSON round trip on every database (so the hash can be recomputed)."""
-    return json.loads(json.dumps(payload or {}, ensure_ascii=False, sort_keys=True, default=str))
+    normal: dict[str, Any] = json.loads(json.dumps(payload or {}, ensure_ascii=False, sort_keys=True, default=str))
+    return normal
 
 
 def _at_text(at: dt.datetime) -> str:
@@ -74,7 +75,7 @@ def append(session: Session, holder: ChainHolder, *, entity_type: str, entity_id
     return ev
 
 
-_AUDIT_TABLE = AuditEvent.__table__
+_AUDIT_TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
 
 
 def append_row(session: Session, *, prev_hash: str, seq: int, entity_type: str, entity_id: int, event: str,

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -115,7 +115,7 @@ def posts_on(session: Session, person_id: int, day: dt.date) -> list[Post]:
     return list(session.execute(_POSTS_ON, {"person_id": person_id, "day": day}).scalars())
 
 
-_POSTS = Post.__table__
+_POSTS: Table = Post.__table__  # type: ignore[assignment]
 _HELD = select(_POSTS.c.id, _POSTS.c.role, _POSTS.c.organisation_id).where(
     _POSTS.c.person_id == bindparam("person_id"), _POSTS.c.valid_from <= bindparam("day"),
     (_POSTS.c.valid_to.is_(None)) | (_POSTS.c.valid_to >= bindparam("day")))
@@ -423,7 +423,7 @@ def compute_due(session: Session, start: dt.date, workdays: int) -> tuple[dt.dat
     return _compute(load_calendar(session), start, workdays)
 
 
-_DL = Deadline.__table__
+_DL: Table = Deadline.__table__  # type: ignore[assignment]
 _CLEAR_DEADLINES = _DL.update().where(
     _DL.c.entity_type == bindparam("etype"), _DL.c.entity_id == bindparam("eid"), _DL.c.kind == bindparam("dl_kind"),
     _DL.c.status == "open").values(status="cleared")

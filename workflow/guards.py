@@ -113,8 +113,9 @@ _FACTS: Any = None
 
 
 def _line_items(ctx: Context) -> list[Any]:
-    return ctx.memo("line_items", lambda: list(ctx.session.execute(
+    items: list[Any] = ctx.memo("line_items", lambda: list(ctx.session.execute(
         _LINE_ITEMS, {"project_id": ctx.row.id}).all()))
+    return items
 
 
 def proposal_of(ctx: Context) -> r_project.Proposal:
@@ -305,9 +306,10 @@ def write_off_signed_off(ctx: Context) -> Verdict:
 
 
 def _round_approvals(ctx: Context) -> list[Approval]:
-    return ctx.memo("approvals", lambda: list(ctx.session.execute(select(Approval).where(
+    approvals: list[Approval] = ctx.memo("approvals", lambda: list(ctx.session.execute(select(Approval).where(
         Approval.project_id == ctx.row.id, Approval.round == ctx.project.approval_round,
         Approval.decision == "approve")).scalars()))
+    return approvals
 
 
 @guard("board_meeting_recorded")

@@ -47,9 +47,9 @@ class Figures:
 
 
 def _from_entries(session: Session, fy_id: int) -> Figures:
-    sums = dict(session.execute(select(LedgerEntry.kind, func.sum(LedgerEntry.amount_fen))
-                                .where(LedgerEntry.fund_year_id == fy_id).group_by(LedgerEntry.kind)).all())
-    s = {k: int(v or 0) for k, v in sums.items()}
+    rows = session.execute(select(LedgerEntry.kind, func.sum(LedgerEntry.amount_fen))
+                           .where(LedgerEntry.fund_year_id == fy_id).group_by(LedgerEntry.kind)).all()
+    s: dict[str, int] = {str(k): int(v or 0) for k, v in rows}
     committed = s.get("commitment", 0) + s.get("adjustment", 0) - s.get("release", 0) - s.get("payment", 0)
     return Figures(allocation=s.get("allocation", 0), carry_in=s.get("carry_in", 0), committed=committed,
                    paid=s.get("payment", 0), carry_out=s.get("carry_out", 0))
@@ -57,7 +57,7 @@ def _from_entries(session: Session, fy_id: int) -> Figures:
 
 def _from_projects(session: Session, fy_id: int) -> Figures:
     committed = paid = small = 0
-    paid_by_project = dict(session.execute(
+    paid_by_project: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
         select(PaymentItem.project_id, func.sum(Payment.amount_fen))
         .join(Payment, Payment.payment_item_id == PaymentItem.id)
         .join(Project, Project.id == PaymentItem.project_id)

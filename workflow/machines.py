@@ -37,7 +37,7 @@ class Subject:
         def check(*_args: Any, **_kwargs: Any) -> bool:
             verdict = guard(self.ctx)
             self.verdicts.append((name, verdict))
-            return verdict.ok
+            return bool(verdict.ok)
 
         return check
 
