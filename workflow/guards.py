@@ -87,24 +87,28 @@ _NEED_IDS = select(_PN.c.need_id).where(_PN.c.project_id == bindparam("project_i
 _CO = Concern.__table__
 
 
+def _facts_statement() -> Any:
+    from store.models import Deadline
+
+    dl = Deadline.__table__
+    concerns = (select(func.count()).select_from(_CO)
+                .where(_CO.c.project_id == bindparam("pid"), _CO.c.resolved_at.is_(None)).scalar_subquery())
+    objections = (select(func.count()).select_from(_OB)
+                  .where(_OB.c.project_id == bindparam("pid"), _OB.c.resolved.is_(False)).scalar_subquery())
+    due = (select(dl.c.due_at).where(dl.c.entity_type == "project", dl.c.entity_id == bindparam("pid"),
+                                     dl.c.kind == bindparam("kind"), dl.c.status.in_(("open", "fired")))
+           .order_by(dl.c.id.desc()).limit(1).scalar_subquery())
+    return select(concerns.label("open_concerns"), objections.label("open_objections"), due.label("due_at"))
+
+
 def project_facts(ctx: Context) -> Any:
     """Open concerns, open objections and the current step deadline of a project, in one read: most
     forward transitions and every timer ask for them."""
     def load() -> Any:
-        from store.models import Deadline
-
-        dl = Deadline.__table__
-        kind = getattr(ctx.workflow.module, "TIMERS", {}).get(ctx.from_state, {}).get("kind", "")
-        concerns = (select(func.count()).select_from(_CO)
-                    .where(_CO.c.project_id == bindparam("pid"), _CO.c.resolved_at.is_(None)).scalar_subquery())
-        objections = (select(func.count()).select_from(_OB)
-                      .where(_OB.c.project_id == bindparam("pid"), _OB.c.resolved.is_(False)).scalar_subquery())
-        due = (select(dl.c.due_at).where(dl.c.entity_type == "project", dl.c.entity_id == bindparam("pid"),
-                                         dl.c.kind == bindparam("kind"), dl.c.status.in_(("open", "fired")))
-               .order_by(dl.c.id.desc()).limit(1).scalar_subquery())
         global _FACTS
         if _FACTS is None:
-            _FACTS = select(concerns.label("open_concerns"), objections.label("open_objections"), due.label("due_at"))
+            _FACTS = _facts_statement()
+        kind = getattr(ctx.workflow.module, "TIMERS", {}).get(ctx.from_state, {}).get("kind", "")
         return ctx.session.execute(_FACTS, {"pid": ctx.row.id, "kind": kind}).one()
     return ctx.memo("facts", load)
 
