@@ -242,6 +242,20 @@ def rules_cmd(as_json: bool) -> None:
 # ---------------------------------------------------------------------------------------- sweep
 
 
+def _parse_now(now_text: str | None) -> dt.datetime | None:
+    """``--now``: an ISO date-time; without a zone it is Beijing time. Exits 2 on a bad value."""
+    if not now_text:
+        return None
+    from workflow import clock
+
+    try:
+        now = dt.datetime.fromisoformat(now_text)
+    except ValueError:
+        click.echo(f"时间格式不正确: {now_text}(例如 2026-10-12T09:00)", err=True)
+        sys.exit(2)
+    return now if now.tzinfo is not None else now.replace(tzinfo=clock.SHANGHAI)
+
+
 @main.command("sweep")
 @click.option("--now", "now_text", default=None, help="以该时刻(ISO 8601,无时区按北京时间)执行一次扫描")
 @click.option("--processes", type=click.IntRange(1, 64), default=None,
@@ -252,15 +266,7 @@ def sweep_cmd(now_text: str | None, processes: int | None) -> None:
     from workflow import clock
     from workflow.sweep import sweep_backlog
 
-    now = None
-    if now_text:
-        try:
-            now = dt.datetime.fromisoformat(now_text)
-        except ValueError:
-            click.echo(f"时间格式不正确: {now_text}(例如 2026-10-12T09:00)", err=True)
-            sys.exit(2)
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=clock.SHANGHAI)
+    now = _parse_now(now_text)
     database = _db()
     prepare(database)
     if now is not None:
@@ -298,18 +304,10 @@ def scheduler_cmd(leader: str, once: bool, now_text: str | None, sweep_seconds: 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    now = None
-    if now_text:
-        if not once:
-            click.echo("--now 只能与 --once 同用", err=True)
-            sys.exit(2)
-        try:
-            now = dt.datetime.fromisoformat(now_text)
-        except ValueError:
-            click.echo(f"时间格式不正确: {now_text}(例如 2026-10-12T09:00)", err=True)
-            sys.exit(2)
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=clock.SHANGHAI)
+    if now_text and not once:
+        click.echo("--now 只能与 --once 同用", err=True)
+        sys.exit(2)
+    now = _parse_now(now_text)
     database = _db()
     prepare(database)
     if once:
