@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
-from rules.money import MoneyError, parse_yuan
+from rules.money import check_yuan
 from rules.project import FORBIDDEN_USES
 
 YUAN_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
@@ -44,14 +44,6 @@ Category = Literal["hardship", "convenience", "employment", "property", "culture
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _check_yuan(v: str) -> str:
-    try:
-        parse_yuan(v)
-    except MoneyError as exc:
-        raise ValueError(str(exc)) from exc
-    return v
 
 
 # ------------------------------------------------------------------------------------- auth
@@ -131,7 +123,7 @@ class LineItemIn(In):
     unit_price: YuanIn
     catalog_item: Text100 = ""
 
-    _price = field_validator("unit_price")(_check_yuan)
+    _price = field_validator("unit_price")(check_yuan)
 
 
 class ProjectIn(In):
@@ -166,7 +158,7 @@ class ProjectIn(In):
     need_ids: list[Id] = Field(default_factory=list, max_length=50)
     line_items: list[LineItemIn] = Field(default_factory=list, max_length=100)
 
-    _amount = field_validator("amount")(_check_yuan)
+    _amount = field_validator("amount")(check_yuan)
 
 
 class LinkSet(BaseModel):
@@ -413,7 +405,7 @@ class FundYearOpenIn(In):
     year: Annotated[int, Field(strict=True, ge=2000, le=2100)]
     carry_in: YuanIn = "0.00"
 
-    _carry = field_validator("carry_in")(_check_yuan)
+    _carry = field_validator("carry_in")(check_yuan)
 
 
 # ----------------------------------------------------------------------------------- public

@@ -21,6 +21,12 @@ def parse_yuan(text: str) -> int:
     return int(whole) * 100 + int(frac.ljust(2, "0") or "0")
 
 
+def check_yuan(text: str) -> str:
+    """Validate a yuan string and return it unchanged (a pydantic field validator: MoneyError is a ValueError)."""
+    parse_yuan(text)
+    return text
+
+
 def format_yuan(fen: int) -> str:
     """1234567 → "12345.67"; negative amounts keep their sign."""
     sign = "-" if fen < 0 else ""

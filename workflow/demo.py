@@ -20,7 +20,7 @@ from rules.money import format_yuan
 from rules.policy import Policy
 from rules.project import FORBIDDEN_USES
 from store.db import Database
-from store.models import Organisation, PaymentItem, Person, Post, Project
+from store.models import Organisation, Person, Post, Project
 from workflow import clock
 from workflow.engine import PUBLIC, SYSTEM, Actor, Outcome
 from workflow.services import (
@@ -413,4 +413,3 @@ def demo_accounts(db: Database) -> list[dict[str, str]]:
     return [{"username": u, "password": DEMO_PASSWORD, "role": r, "organisation": o, "name": n} for u, n, r, o in rows]
 
 
-__all__ = ["PaymentItem"]

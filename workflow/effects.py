@@ -31,7 +31,6 @@ from store.models import (
     Organisation,
     Payment,
     PaymentItem,
-    Project,
     Signature,
     SignOff,
     VoucherEvidence,
@@ -577,4 +576,3 @@ def close_year(ctx: Context, from_state: str, to_state: str) -> None:
     carry_over(ctx)
 
 
-__all__ = ["Project", "archive", "render_notice"]

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from rules.money import MoneyError, parse_yuan
+from rules.money import check_yuan
 from workflow.engine import payload_model
 
 Yuan = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
@@ -14,14 +14,6 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Count = Annotated[int, Field(strict=True, ge=0, le=100_000)]
 Id = Annotated[int, Field(strict=True, ge=1)]
-
-
-def _check_yuan(v: str) -> str:
-    try:
-        parse_yuan(v)
-    except MoneyError as exc:
-        raise ValueError(str(exc)) from exc
-    return v
 
 
 class Strict(BaseModel):
@@ -66,7 +58,7 @@ class ChangeValues(Strict):
     planned_end: dt.date | None = None
     beneficiaries_count: Annotated[int, Field(strict=True, ge=1, le=10_000_000)] | None = None
 
-    _amount = field_validator("amount")(lambda v: v if v is None else _check_yuan(v))
+    _amount = field_validator("amount")(lambda v: v if v is None else check_yuan(v))
 
 
 @payload_model("project", "request_change")
@@ -145,7 +137,7 @@ class PaymentItemIn(Strict):
     payee_account: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
     invoice_no: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
 
-    _amount = field_validator("amount")(_check_yuan)
+    _amount = field_validator("amount")(check_yuan)
 
 
 @payload_model("project", "sign_invoice")

@@ -40,3 +40,13 @@ def test_cap_is_rounded_down():
 def test_malformed_policy_is_refused_in_chinese(data, words):
     with pytest.raises(ValueError, match=words):
         Policy.from_dict(data)
+
+
+def test_check_yuan_returns_a_valid_amount_and_refuses_the_rest():
+    from rules.money import MoneyError, check_yuan
+
+    assert check_yuan("12345.67") == "12345.67"
+    for bad in ("1.234", "-1.00", "1e3", "12,345.00", ""):
+        with pytest.raises(MoneyError):
+            check_yuan(bad)
+    assert issubclass(MoneyError, ValueError)  # so pydantic reports it as a validation error

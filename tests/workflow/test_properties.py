@@ -24,13 +24,13 @@ import uuid
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from store.db import Database
 from store.models import AuditEvent, Concern, Objection, Payment, PaymentItem, Project
+from tests.workflow.test_audit import cli_verify
 from tests.workflow.test_transitions_table import ACTOR_KEYS, actor, counts, has_post
 from workflow import clock
 from workflow.audit import verify
@@ -241,26 +241,6 @@ def tamper(session: Any, ev: AuditEvent, column: str) -> None:
 # ---------------------------------------------------------------- ``fundflow audit verify`` on SQL edits
 
 
-def run_verify(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    """``fundflow audit verify`` with ``DATABASE_URL`` naming the test database."""
-    import cli
-
-    made: list[Database] = []
-    real = cli._db
-
-    def tracked() -> Database:
-        made.append(real())
-        return made[-1]
-
-    with monkeypatch.context() as m:
-        m.setattr(cli, "_db", tracked)  # only to close the command's connections afterwards
-        result = CliRunner().invoke(cli.main, ["audit", "verify"], env={"DATABASE_URL": db.url})
-    for database in made:
-        assert database.url == db.url
-        database.dispose()
-    return result.exit_code, result.output  # stdout and stderr as the terminal shows them
-
-
 def _payload_sql(db: Database) -> str:
     return "CAST(:p AS jsonb)" if db.is_postgres else ":p"
 
@@ -269,7 +249,7 @@ def _payload_sql(db: Database) -> str:
 def test_fundflow_audit_verify_catches_sql_edits(db: Database, city: City, driver: Driver, edit: str,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     pids = [driver.new_project("publicity"), driver.new_project("pending_approval")]
-    code, out = run_verify(db, monkeypatch)
+    code, out = cli_verify(db, monkeypatch)
     assert code == 0, out
     pid = pids[1]
     with db.uow(write=False) as uow:
@@ -289,7 +269,7 @@ def test_fundflow_audit_verify_catches_sql_edits(db: Database, city: City, drive
     sql, params = statements[edit]
     with db.engine.begin() as conn:
         assert conn.execute(text(sql), {"id": ev.id, **params}).rowcount == 1
-    code, out = run_verify(db, monkeypatch)
+    code, out = cli_verify(db, monkeypatch)
     assert code != 0, f"the {edit} edit went unnoticed: {out}"
     assert f"project #{pid}" in out, out
     if edit == "delete_last":
@@ -303,7 +283,7 @@ def test_fundflow_audit_verify_catches_sql_edits(db: Database, city: City, drive
                    "to_state": "UPDATE audit_events SET to_state = :v WHERE id = :id"}[edit]
         with db.engine.begin() as conn:
             conn.execute(text(restore), {"id": ev.id, "v": original[edit]})
-        code, out = run_verify(db, monkeypatch)
+        code, out = cli_verify(db, monkeypatch)
         assert code == 0, f"restoring the original {edit} should verify again: {out}"
     with db.uow(write=False) as uow:
         assert uow.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one() > 0
