@@ -6,7 +6,7 @@ audit event, a follow-up row and its deadline change, then renders the project),
 ``GET /api/v1/ping`` in the same run. Targets: p99 < 50 ms at 32 clients; events at least 30 % of
 the trivial endpoint's requests per second.
 
-    python bench/http_api.py [--workers 2] [--seconds 5] [--clients 1,8,32] [--keep]
+    python bench/http.py [--workers 2] [--seconds 5] [--clients 1,8,32] [--keep]
 
 The database ``fundflow_bench_http`` is dropped and recreated (``BENCH_PG_URL`` names the server,
 default ``postgresql://postgres@127.0.0.1:5432/postgres``). Each worker is its own uvicorn process
