@@ -12,11 +12,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the tests use (Chinese font for PDFs, pdftoppm, headless browser for e2e tests).
 SYSDEPS = fonts-wqy-zenhei poppler-utils chromium
+# Debian packages the benchmarks use (wrk: the HTTP load generator of bench/http.py).
+BENCHDEPS = wrk
 # Upper bound of the whole pytest run, in seconds (CI allows 90 minutes for everything).
 TEST_TIMEOUT ?= 1500
 PYTEST_ARGS ?=
 
-.PHONY: help venv install sysdeps run test lint typecheck bench lock clean
+.PHONY: help venv install sysdeps benchdeps run test lint typecheck bench lock clean
 
 help:
 	@echo "make run        create/migrate the database, load the demo city if empty, serve on http://$(HOST):$(PORT)"
@@ -25,7 +27,7 @@ help:
 	@echo "make sysdeps    install the Debian packages the tests need (root or sudo only)"
 	@echo "make lint       ruff check"
 	@echo "make typecheck  mypy"
-	@echo "make bench      run every bench/*.py"
+	@echo "make bench      run every bench/*.py (installs wrk, the HTTP load generator, like sysdeps)"
 	@echo "make lock       rewrite constraints.txt from $(VENV) after a dependency change"
 	@echo "make clean      remove $(VENV) and caches (keeps var/, the database)"
 
@@ -38,23 +40,30 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
-# Installs only what is missing; never fails the build: without apt-get, root or passwordless sudo
-# it warns, and the tests that need a package skip or fail naming it.
-sysdeps:
+# Installs the Debian packages $(1) that are missing; never fails the build: without apt-get, root or
+# passwordless sudo it warns that $(2).
+define install_debs
 	@missing=""; \
 	if ! command -v dpkg >/dev/null 2>&1; then \
-		echo "warning: not a Debian system; make sure these are installed: $(SYSDEPS)" >&2; exit 0; fi; \
-	for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+		echo "warning: not a Debian system; make sure these are installed: $(1)" >&2; exit 0; fi; \
+	for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	[ -n "$$missing" ] || exit 0; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	else echo "warning: cannot install$$missing (need root or passwordless sudo); tests using them will skip or fail" >&2; exit 0; fi; \
+	else echo "warning: cannot install$$missing (need root or passwordless sudo); $(2)" >&2; exit 0; fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
 		echo "warning: apt-get not found; cannot install$$missing" >&2; exit 0; fi; \
 	echo "installing Debian packages:$$missing"; \
 	apt="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get -qq -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=300"; \
 	{ $$apt update && $$apt install -y --no-install-recommends $$missing >/dev/null; } \
-		|| echo "warning: apt-get could not install$$missing; tests using them will skip or fail" >&2
+		|| echo "warning: apt-get could not install$$missing; $(2)" >&2
+endef
+
+sysdeps:
+	$(call install_debs,$(SYSDEPS),tests using them will skip or fail)
+
+benchdeps:
+	$(call install_debs,$(BENCHDEPS),bench/http.py falls back to its slower Python load generator)
 
 run: install
 	$(BIN)/fundflow demo --if-empty
@@ -76,7 +85,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy rules workflow store api cli.py
 
-bench: install
+bench: install benchdeps
 	@for f in bench/*.py; do \
 		[ -e "$$f" ] || { echo "no benchmarks in bench/"; break; }; \
 		echo "== $$f"; $(BIN)/python "$$f" || exit 1; \

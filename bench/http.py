@@ -1,18 +1,36 @@
 """HTTP benchmark: a running server (uvicorn workers on 127.0.0.1) over PostgreSQL with the demo data.
 
-Measures p50 / p99 latency and requests per second at 1, 8 and 32 concurrent clients for
+Measures requests per second and p50 / p99 latency at 1, 8 and 32 concurrent clients for
 ``GET /api/v1/projects/{id}``, for firing an event (``record_followup``: keeps the state, writes an
 audit event, a follow-up row and its deadline change, then renders the project), and for the trivial
-``GET /api/v1/ping`` in the same run. Targets: p99 < 50 ms at 32 clients; events at least 30 % of
-the trivial endpoint's requests per second.
+``GET /api/v1/ping`` in the same run. Targets (issue 5): p99 < 50 ms at 32 clients; events at least
+30 % of the trivial endpoint's requests per second.
 
-    python bench/http.py [--workers 2] [--seconds 5] [--clients 1,8,32] [--keep]
+    python bench/http.py [--workers 2] [--seconds 5] [--clients 1,8,32] [--projects 64]
+                         [--load wrk|python] [--keep] [--json]
 
-The database ``fundflow_bench_http`` is dropped and recreated (``BENCH_PG_URL`` names the server,
-default ``postgresql://postgres@127.0.0.1:5432/postgres``). Each worker is its own uvicorn process
-listening on the same port with SO_REUSEPORT; the socket is made as a TCP socket explicitly so that
-asyncio sets TCP_NODELAY on each connection (``uvicorn --workers`` hands its children a socket on
-which it does not, and every keep-alive response then waits ~40 ms for a delayed ACK).
+**Load generator.** ``wrk`` (Debian package ``wrk``) when it is installed: a separate C process with
+one thread and N keep-alive connections (closed loop: each connection sends its next request when the
+previous answer arrived), driven by ``bench/http.lua``, which rotates the requests over the projects
+and counts every non-2xx answer. Without wrk (or with ``--load python``) a fallback in this process:
+one thread and one httpx connection per client (it costs far more client CPU than wrk, which on a
+small machine takes CPU from the server). The output names the generator that ran.
+
+**Server.** Each worker is its own uvicorn process listening on the same port with SO_REUSEPORT;
+the socket is made as a TCP socket explicitly so that asyncio sets TCP_NODELAY on each connection
+(``uvicorn --workers`` hands its children a socket on which it does not, and every keep-alive
+response then waits ~40 ms for a delayed ACK). The in-service scheduler is off
+(``FUNDFLOW_SCHEDULER=never``) so that its sweeps do not land in a measured window.
+
+**Data.** The database ``fundflow_bench_http`` is dropped and recreated (``BENCH_PG_URL`` names the
+server, default ``postgresql://postgres@127.0.0.1:5432/postgres``): the demo city plus ``--projects``
+projects in progress, all reached by firing real events. Requests rotate over these projects so that
+clients seldom wait on each other's row lock (the engine locks the project's row for each event).
+
+**CPU per request.** *server*: the worker processes' CPU plus that of the PostgreSQL backends serving
+the benchmark database (both from ``/proc``), divided by the requests of the window; *client*: the
+load generator's CPU; *machine*: all busy CPU of the machine in the window per request, whoever used
+it. On a shared machine the absolute rates follow the other load; the server CPU per request does not.
 """
 from __future__ import annotations
 
@@ -28,16 +46,22 @@ import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DB_NAME = "fundflow_bench_http"
+LUA = Path(__file__).resolve().with_suffix(".lua")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # ------------------------------------------------------------------------------------- the server
@@ -63,7 +87,7 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int, workers: int) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "FUNDFLOW_SCHEDULER": "never"}
     procs = [subprocess.Popen([sys.executable, __file__, "--serve-worker", str(port)], env=env, cwd=ROOT)
              for _ in range(workers)]
     import httpx
@@ -111,11 +135,9 @@ def prepare_database(admin_url: str, projects: int) -> str:
     db = Database(url)
     prepare(db)
     city = build_demo(db)
-    # one project in progress per client: the engine locks the project row for each event, so clients
-    # firing at one project would queue on that lock by design; real users work on different projects
     drv = Driver(db, city)
     for i in range(projects):
-        drv.new_project("in_progress", community=i % len(city.communities), title=f"基准项目{i + 1:02d}",
+        drv.new_project("in_progress", community=i % len(city.communities), title=f"基准项目{i + 1:03d}",
                         amount="3000.00")
     db.dispose()
     return url
@@ -143,57 +165,171 @@ def pick_projects(url: str) -> list[int]:
     return [int(p) for p in pids]
 
 
+# --------------------------------------------------------------------------------------- the CPU
+
+
+def proc_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of one process, None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def machine_busy() -> float:
+    """Busy CPU seconds of the whole machine since boot (all but idle and iowait)."""
+    values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / CLK_TCK
+
+
+class CpuMeter:
+    """CPU of the server (its workers and the PostgreSQL backends of the benchmark database) over a window."""
+
+    def __init__(self, admin_url: str, workers: list[int]) -> None:
+        import psycopg
+
+        self.workers = workers
+        self.conn = psycopg.connect(admin_url, autocommit=True)  # to the admin database: not counted
+
+    def _backends(self) -> tuple[list[int], int]:
+        pids = [int(r[0]) for r in self.conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                                     (DB_NAME,))]
+        sessions = self.conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
+                                     (DB_NAME,)).fetchone()
+        return pids, int(sessions[0]) if sessions else 0
+
+    def snapshot(self) -> dict[str, Any]:
+        pids, sessions = self._backends()
+        return {"workers": {p: proc_cpu(p) or 0.0 for p in self.workers},
+                "backends": {p: proc_cpu(p) or 0.0 for p in pids}, "sessions": sessions,
+                "machine": machine_busy(), "children": _children_cpu(), "self": time.process_time()}
+
+    def since(self, before: dict[str, Any]) -> dict[str, float]:
+        after = self.snapshot()
+        workers = sum(after["workers"][p] - before["workers"].get(p, 0.0) for p in self.workers)
+        # a backend born in the window counts whole; one that ended in the window is lost (see "sessions")
+        backends = sum(cpu - before["backends"].get(p, 0.0) for p, cpu in after["backends"].items())
+        return {"workers": workers, "postgres": backends, "sessions": after["sessions"] - before["sessions"],
+                "machine": after["machine"] - before["machine"], "wrk": after["children"] - before["children"],
+                "python": after["self"] - before["self"]}
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for children only: the wrk runs
+    return r.ru_utime + r.ru_stime
+
+
 # -------------------------------------------------------------------------------------- the load
 
 
-def client(base: str):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str
+    """May contain ``{id}``: the requests rotate over the projects."""
+    body: str = ""
+    auth: bool = True
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    p50: float
+    p99: float
+    non2xx: int
+    first_non2xx: str
+    cpu: dict[str, float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def per_request(self, key: str) -> float:
+        """CPU milliseconds per request."""
+        return self.cpu[key] * 1000 / self.requests if self.requests else 0.0
+
+
+def run_wrk(base: str, ep: Endpoint, token: str, pids: list[int], clients: int, seconds: float,
+            meter: CpuMeter | None) -> Result:
+    seconds = max(1, round(seconds))  # wrk takes whole seconds
+    cmd = ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s", "-s", str(LUA), base, "--",
+           ep.method, ep.path, token if ep.auth else "", ",".join(map(str, pids)), ep.body]
+    before = meter.snapshot() if meter else None
+    proc = subprocess.run(cmd, capture_output=True, timeout=seconds + 120)
+    cpu = meter.since(before) if meter and before else {}
+    out = proc.stdout.decode("utf-8", "replace")
+    line = next((x for x in out.splitlines() if x.startswith("WRK ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {out}\n{proc.stderr.decode('utf-8', 'replace')}")
+    r = json.loads(line[4:])
+    cpu["client"] = cpu.get("wrk", 0.0)
+    return Result(requests=r["requests"], seconds=r["duration_us"] / 1e6, p50=r["p50_us"] / 1000,
+                  p99=r["p99_us"] / 1000, non2xx=r["non2xx"] + r["socket_errors"] + r["timeouts"],
+                  first_non2xx=r["first_non2xx"], cpu=cpu)
+
+
+def run_python(base: str, ep: Endpoint, token: str, pids: list[int], clients: int, seconds: float,
+               meter: CpuMeter | None) -> Result:
+    """Fallback: ``clients`` threads, each with its own keep-alive httpx connection, requesting back to back."""
     import httpx
 
-    transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-    return httpx.Client(base_url=base, transport=transport, timeout=30)
-
-
-def run_load(base: str, make_request, clients: int, seconds: float, warmup: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """``clients`` threads, each with its own keep-alive connection, requesting back to back."""
+    headers = {"Authorization": f"Bearer {token}"} if ep.auth else {}
+    if ep.body:
+        headers["Content-Type"] = "application/json"
+    content = ep.body.encode() if ep.body else None
     latencies: list[list[float]] = [[] for _ in range(clients)]
-    errors = [0] * clients
-    start_at = time.perf_counter() + warmup
-    stop_at = start_at + seconds
-    barrier = threading.Barrier(clients)
+    bad = [0] * clients
+    first: list[str] = []
+    barrier = threading.Barrier(clients + 1)
+    stop_at = [0.0]
 
     def worker(i: int) -> None:
-        with client(base) as c:
+        transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        with httpx.Client(base_url=base, transport=transport, timeout=30) as c:
             barrier.wait()
-            mine = latencies[i]
+            mine, k = latencies[i], i * 7
             while True:
+                k += 1
+                path = ep.path.replace("{id}", str(pids[k % len(pids)]))
                 t0 = time.perf_counter()
-                if t0 >= stop_at:
+                if t0 >= stop_at[0]:
                     break
-                r = make_request(c, i)
-                t1 = time.perf_counter()
-                if r.status_code != 200:
-                    errors[i] += 1
-                    if errors[i] == 1:
-                        print(f"    ! {r.status_code} {r.text[:200]}", file=sys.stderr)
-                if t0 >= start_at:
-                    mine.append(t1 - t0)
+                r = c.request(ep.method, path, headers=headers, content=content)
+                mine.append(time.perf_counter() - t0)
+                if not 200 <= r.status_code <= 299:
+                    bad[i] += 1
+                    if not first:
+                        first.append(f"{r.status_code} {r.text[:300]}")
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
+    before = meter.snapshot() if meter else None
+    t_start = time.perf_counter()
+    stop_at[0] = t_start + seconds
+    barrier.wait()
     for t in threads:
         t.join()
+    elapsed = time.perf_counter() - t_start
+    cpu = meter.since(before) if meter and before else {}
+    cpu["client"] = cpu.get("python", 0.0)
     lat = sorted(x for xs in latencies for x in xs)
     n = len(lat)
-    return {"requests": n, "rps": n / seconds, "p50": lat[n // 2] * 1000 if n else 0.0,
-            "p99": lat[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0, "errors": sum(errors),
-            "mean": statistics.fmean(lat) * 1000 if n else 0.0}
+    return Result(requests=n, seconds=elapsed, p50=lat[n // 2] * 1000 if n else 0.0,
+                  p99=lat[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0, non2xx=sum(bad),
+                  first_non2xx=first[0] if first else "", cpu=cpu)
 
 
 # ------------------------------------------------------------------------------------ the report
 
 
-def machine_facts(url: str, workers: int) -> list[str]:
+def machine_facts(url: str, workers: int, load: str) -> list[str]:
     import fastapi
     import psycopg
     import sqlalchemy
@@ -216,15 +352,20 @@ def machine_facts(url: str, workers: int) -> list[str]:
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         pg = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
         sync = conn.execute("SHOW synchronous_commit").fetchone()[0]  # type: ignore[index]
-    load = os.getloadavg()
+    avg = os.getloadavg()
+    if load == "wrk":
+        version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+        client = f"wrk ({version.split(' Copyright')[0]}), 1 thread, one keep-alive connection per client, bench/http.lua"
+    else:
+        client = "python fallback (wrk not found): httpx, one thread and one keep-alive connection per client"
     return [
         f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), {mem} RAM, {platform.platform()}",
-        f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (other processes share these CPUs)",
+        f"load average before the run: {avg[0]:.2f} {avg[1]:.2f} {avg[2]:.2f} (other processes share these CPUs)",
         f"python {platform.python_version()}, fastapi {fastapi.__version__}, uvicorn {uvicorn.__version__}, "
         f"sqlalchemy {sqlalchemy.__version__}, psycopg {psycopg.__version__}",
-        f"postgresql {pg} on 127.0.0.1 (synchronous_commit={sync}); server: {workers} uvicorn workers; "
-        "client: httpx, one thread and one keep-alive connection per client, in the same machine",
+        f"postgresql {pg} on 127.0.0.1 (synchronous_commit={sync}); server: {workers} uvicorn workers",
+        f"load generator: {client}, on the same machine",
     ]
 
 
@@ -235,6 +376,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--warmup", type=float, default=1.0)
     ap.add_argument("--clients", default="1,8,32")
+    ap.add_argument("--projects", type=int, default=64, help="projects in progress the requests rotate over")
+    ap.add_argument("--load", choices=["wrk", "python"], default=None,
+                    help="load generator (default: wrk when installed, else the python fallback)")
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = ap.parse_args()
@@ -242,51 +386,85 @@ def main() -> None:
         serve_worker(args.serve_worker)
         return
 
+    load = args.load or ("wrk" if shutil.which("wrk") else "python")
+    if load == "wrk" and not shutil.which("wrk"):
+        sys.exit("wrk is not installed (Debian: apt-get install wrk); use --load python")
+    runner: Callable[..., Result] = run_wrk if load == "wrk" else run_python
     admin_url = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    print("preparing the database (demo data) …", flush=True)
     clients = [int(x) for x in args.clients.split(",")]
-    url = prepare_database(admin_url, max(clients))
+    print(f"preparing the database (demo data and {args.projects} projects in progress) …", flush=True)
+    url = prepare_database(admin_url, args.projects)
     pids = pick_projects(url)
     port = free_port()
     procs = start_server(url, port, args.workers)
     base = f"http://127.0.0.1:{port}"
+    meter = None
     try:
+        import httpx
+
+        from workflow import clock
         from workflow.demo import DEMO_PASSWORD
 
-        with client(base) as c:
-            token = c.post("/api/v1/auth/token", data={"username": "gw_weiyuan1", "password": DEMO_PASSWORD}
-                           ).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        followup = {"visited_on": "2026-11-20", "notes": "现场查看,施工进度正常。"}
-        endpoints = {
-            "GET /api/v1/ping (trivial)": lambda c, i: c.get("/api/v1/ping"),
-            "GET /api/v1/projects/{id}": lambda c, i: c.get(f"/api/v1/projects/{pids[i % len(pids)]}", headers=auth),
-            "POST …/{id}/events/record_followup": lambda c, i: c.post(
-                f"/api/v1/projects/{pids[i % len(pids)]}/events/record_followup", json=followup, headers=auth),
-        }
-        print("\n".join(machine_facts(url, args.workers)))
-        print(f"each cell: {args.seconds:.0f} s measured after {args.warmup:.0f} s of warm-up; client i works on "
-              f"project i of {len(pids)} in progress (record_followup by working member gw_weiyuan1)\n")
-        print(f"{'endpoint':<36} {'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-        results: dict[str, dict[int, dict[str, float]]] = {}
-        for name, request in endpoints.items():
+        token = httpx.post(f"{base}/api/v1/auth/token", data={"username": "gw_weiyuan1", "password": DEMO_PASSWORD},
+                           timeout=30).json()["access_token"]
+        followup = json.dumps({"visited_on": clock.today().isoformat(), "notes": "现场查看,施工进度正常。"},
+                              ensure_ascii=False)
+        endpoints = [
+            Endpoint("GET /api/v1/ping (trivial)", "GET", "/api/v1/ping", auth=False),
+            Endpoint("GET /api/v1/projects/{id}", "GET", "/api/v1/projects/{id}"),
+            Endpoint("POST …/{id}/events/record_followup", "POST", "/api/v1/projects/{id}/events/record_followup",
+                     body=followup),
+        ]
+        meter = CpuMeter(admin_url, [p.pid for p in procs])
+        print("\n".join(machine_facts(url, args.workers, load)))
+        print(f"each cell: {args.seconds:g} s measured after {args.warmup:g} s of warm-up; requests rotate over "
+              f"{len(pids)} projects in progress (record_followup by working member gw_weiyuan1)")
+        print("CPU ms/request: server = uvicorn workers + PostgreSQL backends; client = load generator; "
+              "machine = every busy CPU\n")
+        head = (f"{'endpoint':<36} {'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+                f"{'non-2xx':>7} {'server':>7} {'(app':>6} {'+ pg)':>6} {'client':>6} {'machine':>7}")
+        print(head)
+        results: dict[str, dict[int, Result]] = {}
+        failed = False
+        for ep in endpoints:
             for n in clients:
-                r = run_load(base, request, n, args.seconds, args.warmup)
-                results.setdefault(name, {})[n] = r
-                print(f"{name:<36} {n:>7} {r['requests']:>9.0f} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                      f"{r['errors']:>7.0f}", flush=True)
+                if args.warmup > 0:
+                    runner(base, ep, token, pids, n, args.warmup, None)
+                r = runner(base, ep, token, pids, n, args.seconds, meter)
+                results.setdefault(ep.name, {})[n] = r
+                server = r.per_request("workers") + r.per_request("postgres")
+                print(f"{ep.name:<36} {n:>7} {r.requests:>8} {r.rps:>7.0f} {r.p50:>7.1f} {r.p99:>7.1f} "
+                      f"{r.non2xx:>7} {server:>7.2f} {r.per_request('workers'):>6.2f} {r.per_request('postgres'):>6.2f} "
+                      f"{r.per_request('client'):>6.2f} {r.per_request('machine'):>7.2f}", flush=True)
+                if r.non2xx:
+                    failed = True
+                    print(f"    ! {r.non2xx} answers were not 2xx, first: {r.first_non2xx}", file=sys.stderr)
+                if r.cpu.get("sessions"):
+                    print(f"    ({r.cpu['sessions']:.0f} new PostgreSQL sessions in the window: their CPU is "
+                          "partly missing)")
         print()
-        names = list(endpoints)
+        names = [ep.name for ep in endpoints]
         top = max(clients)
         for name in names[1:]:
-            p99 = results[name][top]["p99"]
+            p99 = results[name][top].p99
             print(f"target p99 < 50 ms at {top} clients, {name}: {p99:.1f} ms — {'met' if p99 < 50 else 'NOT met'}")
-        for n in results[names[2]]:
-            ratio = results[names[2]][n]["rps"] / max(results[names[0]][n]["rps"], 1e-9)
-            print(f"target events ≥ 30% of trivial req/s at {n} clients: {ratio:.0%} — {'met' if ratio >= 0.3 else 'NOT met'}")
+        for n in clients:
+            ratio = results[names[2]][n].rps / max(results[names[0]][n].rps, 1e-9)
+            print(f"target events ≥ 30% of trivial req/s at {n} clients: {ratio:.0%} — "
+                  f"{'met' if ratio >= 0.3 else 'NOT met'}")
+        rate = top * 1000 / 50
+        print(f"(Little's law: {top} closed-loop clients with p99 < 50 ms need a mean latency well under 50 ms, "
+              f"i.e. well over {rate:.0f} req/s)")
         if args.json:
-            print(json.dumps(results, indent=2))
+            print(json.dumps({name: {n: {"requests": r.requests, "rps": r.rps, "p50_ms": r.p50, "p99_ms": r.p99,
+                                         "non2xx": r.non2xx, "cpu_ms_per_request": {
+                                             k: r.per_request(k) for k in ("workers", "postgres", "client", "machine")}}
+                                     for n, r in per.items()} for name, per in results.items()}, indent=2))
+        if failed:
+            sys.exit("some answers were not 2xx: the figures above do not measure successful requests")
     finally:
+        if meter is not None:
+            meter.close()
         stop_server(procs)
         if not args.keep:
             drop_database(admin_url)
