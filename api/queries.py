@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Table, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -117,7 +118,12 @@ def me(viewer: Viewer) -> dict[str, Any]:
 
 def allowed_events(wf: Workflow, state: str, viewer: Viewer, chain: dict[str, int]) -> list[dict[str, Any]]:
     """Events whose roles the viewer's posts allow from ``state`` (the rules are checked on firing)."""
-    mine = set(viewer.roles_for(chain))
+    return [dict(e) for e in _allowed_events(wf, state, frozenset(viewer.roles_for(chain)))]
+
+
+@lru_cache(maxsize=1024)
+def _allowed_events(wf: Workflow, state: str, mine: frozenset[str]) -> tuple[dict[str, Any], ...]:
+    # a function of the definition (fixed for the process), the state and the viewer's roles there
     out = []
     for trigger in wf.triggers():
         if trigger in NOT_USER_EVENTS:
@@ -126,17 +132,22 @@ def allowed_events(wf: Workflow, state: str, viewer: Viewer, chain: dict[str, in
         if roles:
             out.append({"event": trigger, "label": wf.module.EVENT_LABELS.get(trigger, trigger), "roles": roles,
                         "article": wf.article(trigger)})
-    return out
+    return tuple(out)
 
 
-_DEADLINE_COLUMNS = (Deadline.kind, Deadline.event, Deadline.start_date, Deadline.workdays, Deadline.due_at,
-                     Deadline.provisional)
+def _t(model: Any) -> Table:
+    return model.__table__  # type: ignore[no-any-return]
+
+
+_DL = _t(Deadline)
+_DEADLINE_ROW = (_DL.c.kind, _DL.c.event, _DL.c.start_date, _DL.c.workdays, _DL.c.due_at, _DL.c.provisional)
+_OPEN_DEADLINES = (select(*_DEADLINE_ROW).where(_DL.c.entity_type == bindparam("etype"),
+                                                _DL.c.entity_id == bindparam("eid"), _DL.c.status == "open")
+                   .order_by(_DL.c.due_at))
 
 
 def deadlines(session: Session, entity_type: str, entity_id: int) -> list[dict[str, Any]]:
-    rows = session.execute(select(*_DEADLINE_COLUMNS)
-                           .where(Deadline.entity_type == entity_type, Deadline.entity_id == entity_id,
-                                  Deadline.status == "open").order_by(Deadline.due_at)).all()
+    rows = session.execute(_OPEN_DEADLINES, {"etype": entity_type, "eid": entity_id}).all()
     return deadline_views(session, [tuple(r) for r in rows])
 
 
@@ -223,26 +234,61 @@ def load_project(session: Session, viewer: Viewer, pid: int) -> tuple[Project, d
     return p, require_read(session, viewer, p.community_id)
 
 
-# the project's version and community with its open deadlines, in one round trip
-_HEAD = (select(Project.version, Project.community_id, *_DEADLINE_COLUMNS)
-         .outerjoin(Deadline, and_(Deadline.entity_type == "project", Deadline.entity_id == Project.id,
-                                   Deadline.status == "open"))
-         .where(Project.id == bindparam("pid")).order_by(Deadline.due_at))
+# Statements of the project detail, built once with bound parameters on table columns (plain rows,
+# no ORM objects): building a select and its cache key per call costs more than running it.
+_PJ, _FY, _PE, _OR = _t(Project), _t(FundYear), _t(Person), _t(Organisation)
+_LI, _PN, _PI, _SG, _VE = _t(LineItem), _t(ProjectNeed), _t(PaymentItem), _t(Signature), _t(VoucherEvidence)
+_AP, _SO, _CO, _OB = _t(Approval), _t(SignOff), _t(Concern), _t(Objection)
+_PID = bindparam("pid")
+
+# what every request reads: the version (the cache key), what decides who may read and which parts
+# exist, and the open deadlines (the sweep may close one without an event), in one round trip
+_HEAD = (select(_PJ.c.version, _PJ.c.community_id, _PJ.c.state, _PJ.c.approval_round, *_DEADLINE_ROW)
+         .outerjoin(_DL, and_(_DL.c.entity_type == "project", _DL.c.entity_id == _PJ.c.id, _DL.c.status == "open"))
+         .where(_PJ.c.id == _PID).order_by(_DL.c.due_at))
+_ROW = (select(_PJ, _FY.c.year, _PE.c.display_name.label("proposer_name"), _OR.c.code.label("org_code"),
+               _OR.c.name.label("org_name"), _OR.c.level.label("org_level"))
+        .join(_FY, _FY.c.id == _PJ.c.fund_year_id).join(_PE, _PE.c.id == _PJ.c.proposer_id)
+        .join(_OR, _OR.c.id == _PJ.c.community_id).where(_PJ.c.id == _PID))
+_NEED_IDS = select(_PN.c.need_id).where(_PN.c.project_id == _PID).order_by(_PN.c.need_id)
+_LINE_ITEMS = (select(_LI.c.id, _LI.c.description, _LI.c.quantity, _LI.c.unit_price_fen, _LI.c.amount_fen,
+                      _LI.c.catalog_item, _LI.c.flagged_keywords)
+               .where(_LI.c.project_id == _PID).order_by(_LI.c.id))
+_PAY_ITEMS = (select(_PI.c.id, _PI.c.kind, _PI.c.amount_fen, _PI.c.payee, _PI.c.payee_account, _PI.c.invoice_no,
+                     _PI.c.status).where(_PI.c.project_id == _PID).order_by(_PI.c.id))
+_SIGNATURES = (select(_SG.c.payment_item_id, _SG.c.seq, _SG.c.role, _SG.c.person_id, _PE.c.display_name, _SG.c.at)
+               .join(_PI, _PI.c.id == _SG.c.payment_item_id).outerjoin(_PE, _PE.c.id == _SG.c.person_id)
+               .where(_PI.c.project_id == _PID).order_by(_SG.c.payment_item_id, _SG.c.seq))
+_EVIDENCE = (select(_VE.c.payment_item_id, _VE.c.kind).join(_PI, _PI.c.id == _VE.c.payment_item_id)
+             .where(_PI.c.project_id == _PID).order_by(_VE.c.id))
+_APPROVALS = (select(_AP.c.round, _AP.c.role, _AP.c.person_id, _PE.c.display_name, _AP.c.decision, _AP.c.at)
+              .outerjoin(_PE, _PE.c.id == _AP.c.person_id)
+              .where(_AP.c.project_id == _PID, _AP.c.round == bindparam("round")).order_by(_AP.c.id))
+_SIGNOFFS = (select(_SO.c.stage, _SO.c.person_id, _PE.c.display_name, _SO.c.at)
+             .outerjoin(_PE, _PE.c.id == _SO.c.person_id).where(_SO.c.project_id == _PID).order_by(_SO.c.id))
+_CONCERNS = (select(_CO.c.id, _CO.c.text, _CO.c.raised_by, _CO.c.created_at, _CO.c.resolved_at, _CO.c.resolution)
+             .where(_CO.c.project_id == _PID).order_by(_CO.c.id))
+_OBJECTIONS = (select(_OB.c.id, _OB.c.notice_id, _OB.c.author_name, _OB.c.contact, _OB.c.text, _OB.c.created_at,
+                      _OB.c.answer, _OB.c.resolved).where(_OB.c.project_id == _PID).order_by(_OB.c.id))
 
 
 def project_detail(session: Session, viewer: Viewer, pid: int, cache: ReadCache | None = None) -> dict[str, Any]:
-    head = session.execute(_HEAD, {"pid": pid}).all()
-    if not head:
-        raise NotFound(f"项目 #{pid} 不存在", code="project.not_found")
-    version, community_id = head[0][:2]
-    chain = require_read(session, viewer, community_id)
-    static = cache.get((pid, version)) if cache is not None else None
-    if static is None:
-        static = _project_static(session, pid)
-        if cache is not None and static["version"] == version:
-            cache.put((pid, version), static)
+    for _attempt in range(3):
+        head = session.execute(_HEAD, {"pid": pid}).all()
+        if not head:
+            raise NotFound(f"项目 #{pid} 不存在", code="project.not_found")
+        version, community_id, state, approval_round = head[0][:4]
+        chain = require_read(session, viewer, community_id)
+        static = cache.get((pid, version)) if cache is not None else None
+        if static is None:
+            static = _project_static(session, pid, state, approval_round)
+            if static["version"] != version:
+                continue  # an event committed between the reads: read again, all of it
+            if cache is not None:
+                cache.put((pid, version), static)
+        break
     wf = workflow_for("project")
-    open_deadlines = [tuple(r[2:]) for r in head if r[2] is not None]
+    open_deadlines = [tuple(r[4:]) for r in head if r[4] is not None]
     return {**static, "deadlines": deadline_views(session, open_deadlines),
             "allowed_events": allowed_events(wf, static["state"], viewer, chain)}
 
@@ -250,40 +296,31 @@ def project_detail(session: Session, viewer: Viewer, pid: int, cache: ReadCache 
 PAYING_STATES = frozenset({"settlement", "completion_publicity", "closed"})
 
 
-def _project_static(session: Session, pid: int) -> dict[str, Any]:
-    """Everything of the detail but the deadlines and the caller's events."""
-    p, year, proposer_name = session.execute(
-        select(Project, FundYear.year, Person.display_name).join(FundYear, FundYear.id == Project.fund_year_id)
-        .join(Person, Person.id == Project.proposer_id).where(Project.id == pid)).one()
-    wf = workflow_for("project")
-    items = list(session.execute(select(LineItem).where(LineItem.project_id == pid).order_by(LineItem.id)).scalars())
-    need_ids = list(session.execute(select(ProjectNeed.need_id).where(ProjectNeed.project_id == pid)
-                                    .order_by(ProjectNeed.need_id)).scalars())
+def _project_static(session: Session, pid: int, state: str, approval_round: int) -> dict[str, Any]:
+    """Everything of the detail but the deadlines and the caller's events.
+
+    ``state`` and ``approval_round`` are the head's; the project row is read last, so that when its
+    version is still the head's, no event committed while the parts were read (every change to a
+    project advances its version) and the whole is the project at that version.
+    """
+    run = session.execute
+    arg = {"pid": pid}
+    need_ids = list(run(_NEED_IDS, arg).scalars())
+    items = run(_LINE_ITEMS, arg).all()
     # payment items are added in settlement (Art. 13): none before
-    pay_items = list(session.execute(select(PaymentItem).where(PaymentItem.project_id == pid)
-                                     .order_by(PaymentItem.id)).scalars()) if p.state in PAYING_STATES else []
-    sigs: list[Any] = []
-    evidence: list[Any] = []
-    if pay_items:
-        item_ids = [i.id for i in pay_items]
-        sigs = list(session.execute(select(Signature).where(Signature.payment_item_id.in_(item_ids))
-                                    .order_by(Signature.payment_item_id, Signature.seq)).scalars())
-        evidence = list(session.execute(select(VoucherEvidence.payment_item_id, VoucherEvidence.kind)
-                                        .where(VoucherEvidence.payment_item_id.in_(item_ids))
-                                        .order_by(VoucherEvidence.id)).all())
-    approvals = list(session.execute(select(Approval).where(Approval.project_id == pid,
-                                                            Approval.round == p.approval_round)
-                                     .order_by(Approval.id)).scalars()) if p.approval_round else []
-    signoffs = list(session.execute(select(SignOff).where(SignOff.project_id == pid).order_by(SignOff.id)).scalars())
-    concerns = list(session.execute(select(Concern).where(Concern.project_id == pid).order_by(Concern.id)).scalars())
-    objections = list(session.execute(select(Objection).where(Objection.project_id == pid)
-                                      .order_by(Objection.id)).scalars())
-    who = names(session, {*(s.person_id for s in sigs), *(a.person_id for a in approvals),
-                          *(s.person_id for s in signoffs)})
-    who[p.proposer_id] = proposer_name
+    pay_items = run(_PAY_ITEMS, arg).all() if state in PAYING_STATES else []
+    sigs = run(_SIGNATURES, arg).all() if pay_items else []
+    evidence = run(_EVIDENCE, arg).all() if pay_items else []
+    approvals = run(_APPROVALS, {"pid": pid, "round": approval_round}).all() if approval_round else []
+    signoffs = run(_SIGNOFFS, arg).all()
+    concerns = run(_CONCERNS, arg).all()
+    objections = run(_OBJECTIONS, arg).all()
+    p = run(_ROW, arg).one()
+    wf = workflow_for("project")
     return {
         "id": p.id, "code": p.code, "title": p.title, "description": p.description,
-        "community": org_ref(session, p.community_id), "year": year, "fund_year_id": p.fund_year_id,
+        "community": {"id": p.community_id, "code": p.org_code, "name": p.org_name, "level": p.org_level},
+        "year": p.year, "fund_year_id": p.fund_year_id,
         "state": p.state, "state_label": wf.module.LABELS.get(p.state, p.state), "version": p.version,
         "category": p.category, "category_label": r_project.CATEGORIES.get(p.category, p.category),
         "category_justification": p.category_justification, "amount": format_yuan(p.amount_fen),
@@ -292,33 +329,31 @@ def _project_static(session: Session, pid: int) -> dict[str, Any]:
         "beneficiaries_desc": p.beneficiaries_desc, "is_small_group": p.is_small_group,
         "small_group_marked": p.small_group_marked, "is_aid": p.is_aid, "contractor_name": p.contractor_name,
         "contractor_kind": p.contractor_kind, "planned_start": p.planned_start, "planned_end": p.planned_end,
-        "proposer_id": p.proposer_id, "proposer_name": who.get(p.proposer_id, ""),
+        "proposer_id": p.proposer_id, "proposer_name": p.proposer_name,
         "approval_round": p.approval_round, "received_at": local(p.received_at), "created_at": local(p.created_at),
         "need_ids": need_ids,
-        "line_items": [{"id": i.id, "description": i.description, "quantity": i.quantity,
-                        "unit_price": format_yuan(i.unit_price_fen), "amount": format_yuan(i.amount_fen),
-                        "catalog_item": i.catalog_item, "flagged_keywords": list(i.flagged_keywords or [])}
-                       for i in items],
+        "line_items": [{"id": i, "description": d, "quantity": q, "unit_price": format_yuan(u),
+                        "amount": format_yuan(a), "catalog_item": c, "flagged_keywords": list(k or [])}
+                       for i, d, q, u, a, c, k in items],
         "payment_items": [{
             "id": i.id, "kind": i.kind, "amount": format_yuan(i.amount_fen), "payee": i.payee,
             "payee_account": i.payee_account, "invoice_no": i.invoice_no, "status": i.status,
-            "signatures": [{"seq": s.seq, "role": s.role, "role_label": ROLE_LABELS.get(s.role, s.role),
-                            "person_id": s.person_id, "person_name": who.get(s.person_id, ""), "at": local(s.at)}
-                           for s in sigs if s.payment_item_id == i.id],
+            "signatures": [{"seq": seq, "role": role, "role_label": ROLE_LABELS.get(role, role), "person_id": who,
+                            "person_name": name or "", "at": local(at)}
+                           for item_id, seq, role, who, name, at in sigs if item_id == i.id],
             "evidence": [k for item_id, k in evidence if item_id == i.id]} for i in pay_items],
-        "approvals": [{"round": a.round, "role": a.role, "person_id": a.person_id,
-                       "person_name": who.get(a.person_id, ""), "decision": a.decision, "at": local(a.at)}
-                      for a in approvals],
-        "signoffs": [{"stage": s.stage, "person_id": s.person_id, "person_name": who.get(s.person_id, ""),
-                      "at": local(s.at)} for s in signoffs],
-        "concerns": [{"id": c.id, "text": c.text, "raised_by": c.raised_by, "created_at": local(c.created_at),
-                      "resolved": c.resolved_at is not None, "resolution": c.resolution} for c in concerns],
+        "approvals": [{"round": r, "role": role, "person_id": who, "person_name": name or "", "decision": d,
+                       "at": local(at)} for r, role, who, name, d, at in approvals],
+        "signoffs": [{"stage": stage, "person_id": who, "person_name": name or "", "at": local(at)}
+                     for stage, who, name, at in signoffs],
+        "concerns": [{"id": i, "text": text, "raised_by": by, "created_at": local(at), "resolved": done is not None,
+                      "resolution": resolution} for i, text, by, at, done, resolution in concerns],
         "objections": [{"id": o.id, "notice_id": o.notice_id, "author_name": o.author_name, "contact": o.contact,
                         "text": o.text, "created_at": local(o.created_at), "answer": o.answer,
                         "resolved": o.resolved} for o in objections],
         "links": {"self": f"{API}/projects/{p.id}", "history": f"{API}/projects/{p.id}/history",
                   "events": f"{API}/projects/{p.id}/events/{{event}}",
-                  "fund_year": f"{API}/fund-years/{p.community_id}/{year}",
+                  "fund_year": f"{API}/fund-years/{p.community_id}/{p.year}",
                   "notices": f"{API}/public/notices?community={p.community_id}"},
     }
 
