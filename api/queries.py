@@ -8,11 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Table, and_, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.auth import PostHeld, Viewer, readable_communities, require_admin, require_read
@@ -21,6 +24,7 @@ from rules import project as r_project
 from rules.money import format_yuan
 from rules.privacy import mask_name, mask_text
 from store.calendar import load_calendar
+from store.db import Database
 from store.models import (
     Approval,
     AuditEvent,
@@ -52,6 +56,30 @@ API = "/api/v1"
 NOT_USER_EVENTS = frozenset({"publicity_elapsed", "completion_elapsed", "disclosure_elapsed", "object"})
 NOTICE_KINDS = {"publicity": "项目公示", "completion": "建成公示", "voucher_payment": "无发票支出公示",
                 "disclosure": "年度公示"}
+
+
+_READERS: WeakKeyDictionary[Database, sessionmaker[Session]] = WeakKeyDictionary()
+
+
+@contextmanager
+def reading(db: Database) -> Iterator[Session]:
+    """A read-only session (one per request or use case).
+
+    On PostgreSQL it runs in autocommit: each statement sees what was committed when it started, exactly
+    as inside the READ COMMITTED transaction it replaces, without the BEGIN and ROLLBACK round trips; and
+    closing it does no I/O (the event loop may close it). Not for streamed results (``yield_per``): a
+    server-side cursor needs a transaction. Elsewhere it is the store's read unit of work.
+    """
+    if not db.is_postgres:
+        with db.uow(write=False) as uow:
+            yield uow.session
+        return
+    factory = _READERS.get(db)
+    if factory is None:
+        factory = _READERS[db] = sessionmaker(db.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                              expire_on_commit=False)
+    with factory() as session:
+        yield session
 
 
 class ReadCache:

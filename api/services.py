@@ -53,35 +53,35 @@ def fire_project_event(db: Database, viewer: Viewer, pid: int, trigger: str, pay
     """Fire one event on a project as the viewer; returns the outcome and the project as it now is."""
     outcome = fire_event(db, "project", pid, trigger, viewer.actor, payload, reason=reason, as_role=as_role,
                          expected_version=expected_version)
-    with db.uow(write=False) as uow:
+    with queries.reading(db) as session:
         if not outcome.ok:
             if outcome.status != 404:
                 # a caller with no post there learns nothing about the project (not its state, not its version)
-                queries.load_project(uow.session, viewer, pid)
+                queries.load_project(session, viewer, pid)
             raise _refused(outcome)
-        return outcome, queries.project_detail(uow.session, viewer, pid, cache)
+        return outcome, queries.project_detail(session, viewer, pid, cache)
 
 
 def fire_fund_year_event(db: Database, viewer: Viewer, community: int, year: int, trigger: str,
                          payload: dict[str, Any], *, reason: str = "", as_role: str | None = None,
                          expected_version: int | None = None) -> tuple[Outcome, dict[str, Any]]:
-    with db.uow(write=False) as uow:
-        auth.require_read(uow.session, viewer, community)
-        fy_id = queries.find_fund_year(uow.session, community, year).id
+    with queries.reading(db) as session:
+        auth.require_read(session, viewer, community)
+        fy_id = queries.find_fund_year(session, community, year).id
     outcome = fire_event(db, "fund_year", fy_id, trigger, viewer.actor, payload, reason=reason, as_role=as_role,
                          expected_version=expected_version)
     if not outcome.ok:
         raise _refused(outcome)
-    with db.uow(write=False) as uow:
-        detail = queries.fund_year_detail(uow.session, viewer, community, year)
+    with queries.reading(db) as session:
+        detail = queries.fund_year_detail(session, viewer, community, year)
     return outcome, detail
 
 
 def submit_objection(db: Database, settings: Settings, notice_id: int, payload: dict[str, Any],
                      ip: str) -> dict[str, Any]:
     """A resident's objection to a running notice (Art. 10), fired as the public; rate-limited per IP."""
-    with db.uow(write=False) as uow:
-        pid = queries.notice_project(uow.session, notice_id)
+    with queries.reading(db) as session:
+        pid = queries.notice_project(session, notice_id)
     auth.count_hit(db, "objection", ip or "-", settings.objection_max, settings.objection_window_seconds,
                    "提交异议过于频繁,请 {minutes} 分钟后再试")
     outcome = fire_event(db, "project", pid, "object", PUBLIC, payload)
@@ -117,8 +117,8 @@ def create_project(db: Database, viewer: Viewer, body: Any) -> dict[str, Any]:
             raise _service_error(exc) from exc
         uow.commit()
         pid = project.id
-    with db.uow(write=False) as uow:
-        detail = queries.project_detail(uow.session, viewer, pid)
+    with queries.reading(db) as session:
+        detail = queries.project_detail(session, viewer, pid)
     detail["warnings"] = [{"code": w.code, "message": w.message, "article": w.article, "warning": True}
                           for w in warnings]
     return detail
@@ -141,8 +141,8 @@ def open_year(db: Database, viewer: Viewer, community: int, year: int, carry_in:
         except ServiceError as exc:
             raise _service_error(exc) from exc
         uow.commit()
-    with db.uow(write=False) as uow:
-        return queries.fund_year_detail(uow.session, viewer, community, year)
+    with queries.reading(db) as session:
+        return queries.fund_year_detail(session, viewer, community, year)
 
 
 # --------------------------------------------------------------------------- administration
@@ -253,7 +253,7 @@ def publish(db: Database, viewer: Viewer, body: Any) -> dict[str, Any]:
 
 def verify_audit(db: Database, viewer: Viewer) -> dict[str, Any]:
     auth.require_admin(viewer)
-    with db.uow(write=False) as uow:
+    with db.uow(write=False) as uow:  # a transaction: the check streams the events (a server-side cursor)
         result = audit.verify(uow.session)
     return {"ok": result.ok, "checked": result.checked, "chains": result.chains, "broken": result.broken}
 
