@@ -9,13 +9,14 @@ writes nothing: it returns an ``Outcome`` carrying the verdict, and the caller r
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import String, Table, bindparam, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -160,7 +161,7 @@ class Context:
     """The locked Project or FundYear."""
     trigger: str
     actor: Actor
-    post: Post | None
+    post: HeldPost | None
     role: str
     payload: Any
     """The validated pydantic payload model."""
@@ -215,14 +216,21 @@ Guard = Callable[[Context], Verdict]
 Effect = Callable[[Context, str, str], None]
 
 _GUARDS: dict[str, Guard] = {}
+_GUARD_READS: dict[str, frozenset[str]] = {}
+"""What a guard reads of a project beyond its row: ``facts`` (open concerns and objections, the step
+deadline, the needs it answers) and ``line_items``. An event with such a guard reads them in the same
+statement that locks the row."""
 _EFFECTS: dict[tuple[str, str], Effect] = {}
 _PAYLOADS: dict[tuple[str, str], type[BaseModel]] = {}
 _PRECHECKS: dict[tuple[str, str], Callable[[Context], Outcome | None]] = {}
 
 
-def guard(name: str) -> Callable[[Guard], Guard]:
+def guard(name: str, *, reads: tuple[str, ...] = ()) -> Callable[[Guard], Guard]:
+    assert set(reads) <= {"facts", "line_items"}, reads
     def deco(fn: Guard) -> Guard:
         _GUARDS[name] = fn
+        if reads:
+            _GUARD_READS[name] = frozenset(reads)
         return fn
     return deco
 
@@ -275,23 +283,194 @@ def _load_plugins() -> None:
 MODELS: dict[str, type[Project] | type[FundYear]] = {"project": Project, "fund_year": FundYear}
 
 
-_LOCK_STMTS: dict[tuple[str, bool], Any] = {}
+@dataclass(frozen=True)
+class HeldPost:
+    """A post the actor holds on the day of the firing (what the post check and the audit event need)."""
+
+    id: int
+    role: str
+    organisation_id: int
 
 
-def _lock_stmt(entity_type: str, for_update: bool) -> Any:
-    stmt = _LOCK_STMTS.get((entity_type, for_update))
+class LineItemRow(NamedTuple):
+    description: str
+    quantity: int
+    unit_price_fen: int
+    amount_fen: int
+    catalog_item: str
+    flagged_keywords: list[str]
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """Read with the row lock for events whose guards need them (see ``_GUARD_READS``)."""
+
+    open_concerns: int
+    open_objections: int
+    due_at: dt.datetime | None
+    """The current step deadline (the timer of the state the project is in), open or fired."""
+    need_ids: tuple[int, ...]
+
+
+def _held_posts_column() -> Any:
+    """The actor's posts on ``day`` as one string, ``id:role:organisation_id`` joined by commas."""
+    p = _POSTS.c
+    text = cast(p.id, String) + literal(":") + p.role + literal(":") + cast(p.organisation_id, String)
+    return (select(func.aggregate_strings(text, ","))
+            .where(p.person_id == bindparam("person_id"), p.valid_from <= bindparam("day"),
+                   (p.valid_to.is_(None)) | (p.valid_to >= bindparam("day")))
+            .scalar_subquery().label("held_posts"))
+
+
+def _project_fact_columns(wf: Workflow) -> list[Any]:
+    from store.models import Concern, Objection, ProjectNeed
+
+    pr: Table = Project.__table__  # type: ignore[assignment]
+    co: Table = Concern.__table__  # type: ignore[assignment]
+    ob: Table = Objection.__table__  # type: ignore[assignment]
+    pn: Table = ProjectNeed.__table__  # type: ignore[assignment]
+    kinds = {state: spec["kind"] for state, spec in getattr(wf.module, "TIMERS", {}).items()}
+    concerns = (select(func.count()).select_from(co)
+                .where(co.c.project_id == pr.c.id, co.c.resolved_at.is_(None)).scalar_subquery())
+    objections = (select(func.count()).select_from(ob)
+                  .where(ob.c.project_id == pr.c.id, ob.c.resolved.is_(False)).scalar_subquery())
+    due = (select(_DL.c.due_at).where(_DL.c.entity_type == "project", _DL.c.entity_id == pr.c.id,
+                                      _DL.c.kind == case(kinds, value=pr.c.state, else_=""),
+                                      # not IN (…): an expanding parameter is re-rendered on every execution
+                                      (_DL.c.status == "open") | (_DL.c.status == "fired"))
+           .order_by(_DL.c.id.desc()).limit(1).scalar_subquery())
+    needs = (select(func.aggregate_strings(cast(pn.c.need_id, String), ","))
+             .where(pn.c.project_id == pr.c.id).scalar_subquery())
+    return [concerns.label("open_concerns"), objections.label("open_objections"), due.label("due_at"),
+            needs.label("need_ids")]
+
+
+_ITEM_COLUMNS = ("id", "description", "quantity", "unit_price_fen", "amount_fen", "catalog_item", "flagged_keywords")
+
+
+def _line_items_column(dialect: str) -> Any:
+    """The project's line items as one JSON array of arrays (``_ITEM_COLUMNS``)."""
+    from store.models import LineItem
+
+    pr: Table = Project.__table__  # type: ignore[assignment]
+    li: Table = LineItem.__table__  # type: ignore[assignment]
+    cols = [li.c[name] for name in _ITEM_COLUMNS]
+    if dialect == "postgresql":
+        agg = func.json_agg(func.json_build_array(*cols))
+    else:
+        agg = func.json_group_array(func.json_array(*cols[:-1], func.json(cols[-1])))
+    return select(agg).where(li.c.project_id == pr.c.id).scalar_subquery().label("line_items")
+
+
+def _items_of(value: Any) -> tuple[LineItemRow, ...]:
+    if value is None:
+        return ()
+    rows = json.loads(value) if isinstance(value, str) else value
+    return tuple(LineItemRow(str(r[1]), int(r[2]), int(r[3]), int(r[4]), str(r[5] or ""), list(r[6] or []))
+                 for r in sorted(rows, key=lambda r: int(r[0])))
+
+
+_LOCK_STMTS: dict[tuple[str, str, frozenset[str]], Any] = {}
+
+
+def _lock_stmt(entity_type: str, dialect: str, reads: frozenset[str]) -> Any:
+    """``SELECT row, the actor's posts today[, what the guards read] … [FOR UPDATE]``: one statement
+    where a firing used to spend up to five round trips (bench/engine.py). Only the row is locked."""
+    key = (entity_type, dialect, reads)
+    stmt = _LOCK_STMTS.get(key)
     if stmt is None:
         model = MODELS[entity_type]
-        stmt = select(model).where(model.id == bindparam("entity_id")).execution_options(populate_existing=True)
-        if for_update:
-            stmt = stmt.with_for_update()
-        _LOCK_STMTS[(entity_type, for_update)] = stmt
+        columns = [model, _held_posts_column()]
+        if "facts" in reads:
+            columns += _project_fact_columns(workflow_for(entity_type))
+        if "line_items" in reads:
+            columns.append(_line_items_column(dialect))
+        if reads and dialect == "postgresql":
+            # The row as this statement's snapshot saw it. Under READ COMMITTED, a FOR UPDATE that waited
+            # for another writer returns that writer's new row version, but its subqueries still read the
+            # snapshot taken before the wait — without what that writer added (a concern, an objection).
+            # A differing version says so, and the statement is run again under the lock we now hold.
+            mine: Table = model.__table__  # type: ignore[assignment]
+            seen = mine.alias("seen")
+            columns.append(select(seen.c.version).where(seen.c.id == mine.c.id).scalar_subquery()
+                           .label("snapshot_version"))
+        stmt = select(*columns).where(model.id == bindparam("entity_id")).execution_options(populate_existing=True)
+        if dialect == "postgresql":
+            stmt = stmt.with_for_update(of=model)
+        _LOCK_STMTS[key] = stmt
     return stmt
 
 
-def lock_row(session: Session, entity_type: str, entity_id: int) -> Any:
-    stmt = _lock_stmt(entity_type, session.get_bind().dialect.name == "postgresql")
-    return session.execute(stmt, {"entity_id": entity_id}).scalar_one_or_none()
+_FACTS_STMTS: dict[str, Any] = {}
+
+
+def load_project_facts(session: Session, project_id: int) -> ProjectFacts:
+    """The facts without the lock (when a guard asks for them on an event not marked as reading them)."""
+    stmt = _FACTS_STMTS.get("project")
+    if stmt is None:
+        pr: Table = Project.__table__  # type: ignore[assignment]
+        stmt = _FACTS_STMTS["project"] = select(*_project_fact_columns(workflow_for("project"))).where(
+            pr.c.id == bindparam("entity_id"))
+    return _facts_of(session.execute(stmt, {"entity_id": project_id}).one())
+
+
+def _facts_of(found: Any) -> ProjectFacts:
+    return ProjectFacts(open_concerns=int(found.open_concerns or 0), open_objections=int(found.open_objections or 0),
+                        due_at=found.due_at,
+                        need_ids=tuple(sorted(int(n) for n in (found.need_ids or "").split(",") if n)))
+
+
+def _parse_held(text: str | None) -> list[HeldPost]:
+    out = []
+    for item in (text or "").split(","):
+        if item:
+            pid, role, org = item.split(":")
+            out.append(HeldPost(int(pid), role, int(org)))
+    return out
+
+
+_READS: dict[tuple[str, str], frozenset[str]] = {}
+_NO_READS: frozenset[str] = frozenset()
+
+
+def event_reads(wf: Workflow, entity_type: str, trigger: str) -> frozenset[str]:
+    """What the guards of ``trigger`` read beyond the row (projects only)."""
+    key = (entity_type, trigger)
+    if key not in _READS:
+        _load_plugins()  # the guards register what they read
+        reads: set[str] = set()
+        if entity_type == "project":
+            for t in wf.transitions:
+                if t["trigger"] == trigger:
+                    for name in (*t.get("conditions", ()), *t.get("when", ())):
+                        reads |= _GUARD_READS.get(name, _NO_READS)
+        _READS[key] = frozenset(reads)
+    return _READS[key]
+
+
+@dataclass
+class Locked:
+    row: Any
+    held: list[HeldPost]
+    facts: ProjectFacts | None = None
+    line_items: tuple[LineItemRow, ...] | None = None
+
+
+def lock_row(session: Session, entity_type: str, entity_id: int, actor: Actor | None = None,
+             day: dt.date | None = None, reads: frozenset[str] = _NO_READS) -> Locked | None:
+    """Lock the row and read, in the same statement, the posts ``actor`` holds on ``day`` and (for
+    projects) what the event's guards read. ``None`` when there is no such row."""
+    stmt = _lock_stmt(entity_type, session.get_bind().dialect.name, reads)
+    person_id = actor.person_id if actor is not None else None
+    params = {"entity_id": entity_id, "person_id": person_id, "day": day or clock.local_date(clock.now())}
+    found = session.execute(stmt, params).one_or_none()
+    if found is None:
+        return None
+    if reads and "snapshot_version" in found._fields and found.snapshot_version != found[0].version:
+        found = session.execute(stmt, params).one()  # we hold the lock: a new snapshot sees every commit
+    return Locked(row=found[0], held=_parse_held(found.held_posts),
+                  facts=_facts_of(found) if "facts" in reads else None,
+                  line_items=_items_of(found.line_items) if "line_items" in reads else None)
 
 
 def _state_label(wf: Workflow, state: str) -> str:
@@ -334,16 +513,16 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
     wf = workflow_for(entity_type)
     if not (v := r_workflow.check_event_known(trigger, wf.trigger_set, "")).ok:
         return refused(v, 404)
-    row = lock_row(session, entity_type, entity_id)
-    if row is None:
+    day = clock.local_date(now)
+    locked = lock_row(session, entity_type, entity_id, actor, day, event_reads(wf, entity_type, trigger))
+    if locked is None:
         return refused(r_workflow.check_found(False, ""), 404)
+    row, held = locked.row, locked.held
     base = {"entity_type": entity_type, "entity_id": entity_id, "from_state": row.state, "version": row.version}
     article = wf.article(trigger)
     orgs = org_chain(session, row.community_id)
-    day = clock.local_date(now)
     # Whoever may never fire this event here learns nothing about the row's state or version.
     roles_any = wf.roles_any(trigger)
-    held = held_posts(session, actor, day)
     _post, role_any = resolve_post(session, actor, roles_any, orgs, day, as_role, held)
     if not (v := r_workflow.check_post(role_any, _event_label(wf, trigger),
                                        [ROLE_LABELS.get(r, r) for r in roles_any], article)).ok:
@@ -371,6 +550,10 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
     ctx = Context(session=session, entity_type=entity_type, row=row, trigger=trigger, actor=actor, post=post,
                   role=role, payload=parsed, raw_payload=raw, reason=reason.strip(), now=now, workflow=wf,
                   from_state=row.state)
+    if locked.facts is not None:
+        ctx._memo["facts"] = locked.facts
+    if locked.line_items is not None:
+        ctx._memo["line_items"] = locked.line_items
     pre = _PRECHECKS.get((entity_type, trigger))
     if pre is not None:
         answered = pre(ctx)

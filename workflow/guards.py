@@ -32,12 +32,19 @@ from store.models import (
     Notice,
     Objection,
     PaymentItem,
-    ProjectNeed,
     Signature,
     SignOff,
     VoucherEvidence,
 )
-from workflow.engine import Context, guard, open_deadline_due, posts_on
+from workflow.engine import (
+    Context,
+    LineItemRow,
+    ProjectFacts,
+    guard,
+    load_project_facts,
+    open_deadline_due,
+    posts_on,
+)
 
 # ------------------------------------------------------------------------------------- shared
 
@@ -61,7 +68,7 @@ def text_given(ctx: Context) -> Verdict:
     return r_common.check_text_given(text, ctx.workflow.article(ctx.trigger))
 
 
-@guard("deadline_reached")
+@guard("deadline_reached", reads=("facts",))
 def deadline_reached(ctx: Context) -> Verdict:
     timers = getattr(ctx.workflow.module, "TIMERS", {})
     spec = timers.get(ctx.from_state)
@@ -80,51 +87,25 @@ def deadline_reached(ctx: Context) -> Verdict:
 # parameters: building a select and its cache key on each call costs more CPU than running it.
 # They select from the tables (plain rows, not ORM objects): guards only read.
 _LI = LineItem.__table__
-_LINE_ITEMS = select(_LI.c.description, _LI.c.quantity, _LI.c.unit_price_fen, _LI.c.amount_fen, _LI.c.catalog_item,
-                     _LI.c.flagged_keywords).where(_LI.c.project_id == bindparam("project_id")).order_by(_LI.c.id)
-_PN = ProjectNeed.__table__
-_NEED_IDS = select(_PN.c.need_id).where(_PN.c.project_id == bindparam("project_id"))
-_CO = Concern.__table__
+_LINE_ITEMS = select(*(_LI.c[name] for name in LineItemRow._fields)).where(
+    _LI.c.project_id == bindparam("project_id")).order_by(_LI.c.id)
+def project_facts(ctx: Context) -> ProjectFacts:
+    """Open concerns, open objections, the current step deadline and the needs of a project: read with
+    the row lock when the event has a guard marked ``reads=("facts",)`` (engine.lock_row), else once here."""
+    facts: ProjectFacts = ctx.memo("facts", lambda: load_project_facts(ctx.session, ctx.row.id))
+    return facts
 
 
-def _facts_statement() -> Any:
-    from store.models import Deadline
-
-    dl = Deadline.__table__
-    concerns = (select(func.count()).select_from(_CO)
-                .where(_CO.c.project_id == bindparam("pid"), _CO.c.resolved_at.is_(None)).scalar_subquery())
-    objections = (select(func.count()).select_from(_OB)
-                  .where(_OB.c.project_id == bindparam("pid"), _OB.c.resolved.is_(False)).scalar_subquery())
-    due = (select(dl.c.due_at).where(dl.c.entity_type == "project", dl.c.entity_id == bindparam("pid"),
-                                     dl.c.kind == bindparam("kind"), dl.c.status.in_(("open", "fired")))
-           .order_by(dl.c.id.desc()).limit(1).scalar_subquery())
-    return select(concerns.label("open_concerns"), objections.label("open_objections"), due.label("due_at"))
-
-
-def project_facts(ctx: Context) -> Any:
-    """Open concerns, open objections and the current step deadline of a project, in one read: most
-    forward transitions and every timer ask for them."""
-    def load() -> Any:
-        global _FACTS
-        if _FACTS is None:
-            _FACTS = _facts_statement()
-        kind = getattr(ctx.workflow.module, "TIMERS", {}).get(ctx.from_state, {}).get("kind", "")
-        return ctx.session.execute(_FACTS, {"pid": ctx.row.id, "kind": kind}).one()
-    return ctx.memo("facts", load)
-
-
-_FACTS: Any = None
-
-
-def _line_items(ctx: Context) -> list[Any]:
-    items: list[Any] = ctx.memo("line_items", lambda: list(ctx.session.execute(
-        _LINE_ITEMS, {"project_id": ctx.row.id}).all()))
+def _line_items(ctx: Context) -> tuple[LineItemRow, ...]:
+    """Read with the row lock when the event has a guard marked ``reads=("line_items",)``."""
+    items: tuple[LineItemRow, ...] = ctx.memo("line_items", lambda: tuple(
+        LineItemRow(*r) for r in ctx.session.execute(_LINE_ITEMS, {"project_id": ctx.row.id})))
     return items
 
 
 def proposal_of(ctx: Context) -> r_project.Proposal:
     p = ctx.project
-    needs = tuple(r[0] for r in ctx.session.execute(_NEED_IDS, {"project_id": p.id}))
+    needs = project_facts(ctx).need_ids
     items = tuple(r_project.LineItemData(description=i.description, quantity=i.quantity,
                                          unit_price_fen=i.unit_price_fen, amount_fen=i.amount_fen,
                                          catalog_item=i.catalog_item) for i in _line_items(ctx))
@@ -135,7 +116,7 @@ def proposal_of(ctx: Context) -> r_project.Proposal:
         planned_start=p.planned_start, planned_end=p.planned_end, line_items=items, need_ids=needs)
 
 
-@guard("proposal_valid")
+@guard("proposal_valid", reads=("facts", "line_items"))
 def proposal_valid(ctx: Context) -> Verdict:
     return r_project.check_proposal(proposal_of(ctx))
 
@@ -145,7 +126,7 @@ def forbidden_use_declared(ctx: Context) -> Verdict:
     return r_project.check_forbidden_declaration(ctx.project.forbidden_use_declaration or {})
 
 
-@guard("keyword_flags_answered")
+@guard("keyword_flags_answered", reads=("line_items",))
 def keyword_flags_answered(ctx: Context) -> Verdict:
     flagged = [(i.description, list(i.flagged_keywords or [])) for i in _line_items(ctx) if i.flagged_keywords]
     return r_project.check_flags_answered(flagged, ctx.project.keyword_flags_answer)
@@ -212,19 +193,18 @@ def current_notice(ctx: Context) -> Notice | None:
                                .order_by(Notice.id.desc()).limit(1)).scalar_one_or_none()
 
 
-_OB = Objection.__table__
 
 
 def _open_objections(ctx: Context) -> int:
     return int(project_facts(ctx).open_objections)
 
 
-@guard("no_open_objection")
+@guard("no_open_objection", reads=("facts",))
 def no_open_objection(ctx: Context) -> Verdict:
     return r_notice.check_no_open_objection(_open_objections(ctx))
 
 
-@guard("open_objection")
+@guard("open_objection", reads=("facts",))
 def open_objection(ctx: Context) -> Verdict:
     return OK if _open_objections(ctx) else refuse("notice.no_objection", "没有未解决的异议", "第十条")
 
@@ -252,7 +232,7 @@ def _signed_stages(ctx: Context) -> list[str]:
     return [r[0] for r in ctx.session.execute(select(SignOff.stage).where(SignOff.project_id == ctx.row.id))]
 
 
-@guard("no_open_concern")
+@guard("no_open_concern", reads=("facts",))
 def no_open_concern(ctx: Context) -> Verdict:
     if ctx.entity_type != "project":
         return OK
@@ -449,7 +429,7 @@ def acceptance_valid(ctx: Context) -> Verdict:
     return r_supervision.check_acceptance(ctx.payload.quality, ctx.payload.satisfaction)
 
 
-@guard("catalog_items_named")
+@guard("catalog_items_named", reads=("line_items",))
 def catalog_items_named(ctx: Context) -> Verdict:
     return r_supervision.check_catalog_items([(i.description, i.catalog_item) for i in _line_items(ctx)])
 
