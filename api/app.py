@@ -47,8 +47,11 @@ def create_app(database: Database | None = None, scheduler_mode: str | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from anyio import to_thread
+
         import scheduler
 
+        to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
         handle = scheduler.start(get_database(app), leader=mode) if mode != "never" else None
         try:
             yield

@@ -1,12 +1,13 @@
 """FastAPI dependencies: the database, the settings, the caller (bearer token or cookie + CSRF)."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api import auth
 from api.errors import NotAuthenticated, PreconditionFailed
@@ -15,6 +16,7 @@ from api.settings import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Settings
 from store.db import Database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False,
                                      description="POST /api/v1/auth/token 取得的 Bearer 令牌")
@@ -58,6 +60,20 @@ async def read_session(db: DB) -> AsyncIterator[Session]:
 ReadSession = Annotated[Session, Depends(read_session)]
 
 
+async def read_in_thread(db: Database, read: Callable[..., T], *args: Any) -> T:
+    """``read(session, *args)`` in one trip to the thread pool and its own read session, closed (its
+    connection given back) before the thread ends.
+
+    For ``async`` routes: FastAPI runs a synchronous route in the thread pool and then validates its
+    answer in the thread pool again, each trip a wake-up of a thread and of the event loop.
+    """
+    def work() -> T:
+        with reading(db) as session:
+            return read(session, *args)
+
+    return await run_in_threadpool(work)
+
+
 async def get_cache(request: Request) -> ReadCache:
     cache: ReadCache | None = getattr(request.app.state, "read_cache", None)
     if cache is None:
@@ -81,9 +97,9 @@ def optional_viewer(request: Request, session: ReadSession,
             header, echoed = request.headers.get(CSRF_HEADER, ""), request.cookies.get(CSRF_COOKIE, "")
             csrf = header if header and header == echoed else ""
         viewer = auth.authenticate(session, cookie, "cookie", csrf)
-    if request.method not in SAFE_METHODS:
-        # a writing route works in its own unit of work: give the connection back meanwhile
-        session.rollback()
+    # give the connection back until the route runs: the route may wait for a thread first, or (a writing
+    # route) work in its own unit of work; a request holds a connection only while one of its threads runs
+    session.rollback()
     return viewer
 
 

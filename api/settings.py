@@ -25,6 +25,10 @@ class Settings:
     calendar_max_bytes: int = 64 * 1024
     body_max_bytes: int = 256 * 1024
     """Any request body larger than this is refused with 413 before it is parsed."""
+    threads: int = 8
+    """Threads that run the synchronous routes, per worker process (anyio's default is 40). Python runs
+    one thread at a time, so more only queue at the GIL; fewer than the database pool (10 connections)
+    means requests never open and close overflow connections."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,6 +40,7 @@ class Settings:
             login_window_seconds=_int("FUNDFLOW_LOGIN_WINDOW_SECONDS", cls.login_window_seconds),
             objection_max=_int("FUNDFLOW_OBJECTION_MAX", cls.objection_max),
             objection_window_seconds=_int("FUNDFLOW_OBJECTION_WINDOW_SECONDS", cls.objection_window_seconds),
+            threads=max(1, _int("FUNDFLOW_THREADS", cls.threads)),
         )
 
 

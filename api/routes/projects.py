@@ -3,9 +3,10 @@
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from api import queries, services
-from api.deps import DB, Cache, CurrentViewer, ReadSession, expected_version
+from api.deps import DB, Cache, CurrentViewer, ReadSession, expected_version, read_in_thread
 from api.routes import problems
 from api.routes.events import article, event_body_model, label, roles_text, split, user_triggers
 from api.schemas import History, ProjectCreated, ProjectDetail, ProjectEventResult, ProjectIn, ProjectList
@@ -45,10 +46,10 @@ def list_projects(viewer: CurrentViewer, session: ReadSession,
 
 
 @router.get("/{project_id}", response_model=ProjectDetail, responses=problems(401, 403, 404, 422))
-def get_project(project_id: ProjectId, viewer: CurrentViewer, session: ReadSession, cache: Cache,
-                response: Response) -> dict[str, Any]:
+async def get_project(project_id: ProjectId, viewer: CurrentViewer, db: DB, cache: Cache,
+                      response: Response) -> dict[str, Any]:
     """项目详情:状态、版本(亦为 ETag)、期限(届满时刻与剩余工作日)、调用者当前可执行的操作、金额与链接。"""
-    detail = queries.project_detail(session, viewer, project_id, cache)
+    detail = await read_in_thread(db, queries.project_detail, viewer, project_id, cache)
     _etag(response, detail["version"])
     return detail
 
@@ -62,11 +63,13 @@ def project_history(project_id: ProjectId, viewer: CurrentViewer, session: ReadS
 def _add_event_route(trigger: str) -> None:
     model = event_body_model("project", trigger)
 
-    def fire(project_id: ProjectId, viewer: CurrentViewer, db: DB, cache: Cache, response: Response, version: IfMatch,
-             body: Annotated[model | None, Body()] = None) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def fire(project_id: ProjectId, viewer: CurrentViewer, db: DB, cache: Cache, response: Response,
+                   version: IfMatch, body: Annotated[model | None, Body()] = None) -> dict[str, Any]:  # type: ignore[valid-type]
         payload, reason, as_role = split(body)
-        outcome, detail = services.fire_project_event(db, viewer, project_id, trigger, payload, reason=reason,
-                                                      as_role=as_role, expected_version=version, cache=cache)
+        # async with one trip to the thread pool for the work (see api.deps.read_in_thread)
+        outcome, detail = await run_in_threadpool(
+            services.fire_project_event, db, viewer, project_id, trigger, payload, reason=reason, as_role=as_role,
+            expected_version=version, cache=cache)
         detail["outcome"] = queries.outcome_out(outcome, trigger)
         _etag(response, detail["version"])
         return detail
