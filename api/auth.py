@@ -158,17 +158,19 @@ def require_admin(viewer: Viewer) -> frozenset[int]:
 
 
 _DAY = bindparam("day", type_=Date)
-# built once: building the statement and its cache key on every request costs more than running it
+_AS, _PE, _PO, _OR = (m.__table__ for m in (AuthSession, Person, Post, Organisation))
+# built once on table columns (a Core statement, plain rows): building the statement and its cache key
+# on every request, or loading through the ORM, costs more than running it
 _AUTH = (
-    select(AuthSession.id, AuthSession.kind, AuthSession.csrf_hash, AuthSession.expires_at, AuthSession.revoked_at,
-           Person.id, Person.username, Person.display_name, Person.active, Post.id, Post.organisation_id,
-           Organisation.code, Organisation.name, Organisation.level, Post.role, Post.valid_from, Post.valid_to)
-    .join(Person, Person.id == AuthSession.person_id)
-    .outerjoin(Post, and_(Post.person_id == Person.id, Post.valid_from <= _DAY,
-                          or_(Post.valid_to.is_(None), Post.valid_to >= _DAY)))
-    .outerjoin(Organisation, Organisation.id == Post.organisation_id)
-    .where(AuthSession.token_hash == bindparam("token_hash"))
-    .order_by(Post.id))
+    select(_AS.c.id, _AS.c.kind, _AS.c.csrf_hash, _AS.c.expires_at, _AS.c.revoked_at, _PE.c.id, _PE.c.username,
+           _PE.c.display_name, _PE.c.active, _PO.c.id, _PO.c.organisation_id, _OR.c.code, _OR.c.name, _OR.c.level,
+           _PO.c.role, _PO.c.valid_from, _PO.c.valid_to)
+    .join(_PE, _PE.c.id == _AS.c.person_id)
+    .outerjoin(_PO, and_(_PO.c.person_id == _PE.c.id, _PO.c.valid_from <= _DAY,
+                         or_(_PO.c.valid_to.is_(None), _PO.c.valid_to >= _DAY)))
+    .outerjoin(_OR, _OR.c.id == _PO.c.organisation_id)
+    .where(_AS.c.token_hash == bindparam("token_hash"))
+    .order_by(_PO.c.id))
 
 
 def authenticate(session: Session, token: str, kind: str, csrf: str | None = None) -> Viewer:
