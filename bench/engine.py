@@ -10,9 +10,12 @@ every entry point does (``store.bootstrap.prepare``), builds a city with one com
 a few draft projects per client, all through the real services.
 
 It then measures, with 1 and with 8 concurrent clients, each working only on its own projects (and
-its own raw row), for a fixed window after a warm-up. On PostgreSQL the clients are separate OS
-processes (``spawn``), as several stateless API workers are; on SQLite they are threads of one
-process, as in the embedded deployment (SPEC section 7: one process, SQLite file) —
+its own raw row), for a fixed window after a warm-up. On PostgreSQL it does so three ways
+(``--pg-clients`` picks): *workers*, one OS process per CPU with the clients spread over them as threads
+(how the API is deployed: a uvicorn worker per CPU, each running requests on a thread pool); *threads*,
+all clients as threads of one process (one API worker); *processes*, one OS process per client
+(``spawn``; eight workers on two CPUs, over-subscribed). On SQLite they are
+threads of one process, as in the embedded deployment (SPEC section 7: one process, SQLite file) —
 ``--sqlite-clients processes`` measures separate processes instead:
 
 * **engine**: ``workflow.services.fire_event`` — one unit of work per event, as the API runs it — on
@@ -254,6 +257,17 @@ def worker(url: str, spec: dict[str, Any], commands: Any, results: Any) -> None:
             op.close()
 
 
+def threaded_workers(url: str, clients: list[tuple[dict[str, Any], Any]], results: Any) -> None:
+    """One process running several clients, each in a thread of its own (``--pg-clients workers``)."""
+    import threading
+
+    threads = [threading.Thread(target=worker, args=(url, spec, commands, results)) for spec, commands in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 # ---------------------------------------------------------------------------------------------- runs
 
 
@@ -286,6 +300,12 @@ class Row:
     clients: int
     engine: Cell
     raw: Cell
+    mode: str = "processes"
+    """How the clients run: ``threads`` of one process or separate ``processes``."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.backend} ({self.mode})"
 
     @property
     def ratio(self) -> float:
@@ -330,7 +350,7 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list[Row], dict[str, str], int]:
+def run_backend(backend: str, args: argparse.Namespace, tmp: Path, mode: str) -> tuple[list[Row], dict[str, str], int]:
     counts = sorted({int(c) for c in args.clients.split(",")})
     max_clients = max(counts)
     url = fresh_database(backend, tmp)
@@ -339,7 +359,7 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list
         fx = build(backend, url, max_clients, args.projects)
         print(f"  [{backend}] database built in {time.time() - t:.1f}s: {max_clients} communities, "
               f"{max_clients * args.projects} draft projects", flush=True)
-        if backend == "sqlite" and args.sqlite_clients == "threads":
+        if mode == "threads":
             # The embedded deployment is one process (SPEC section 7): its concurrent clients are threads.
             import queue
             import threading
@@ -348,6 +368,17 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list
             queues = [queue.Queue() for _ in range(max_clients)]
             procs = [threading.Thread(target=worker, args=(fx.url, fx.clients[i], queues[i], results), daemon=True)
                      for i in range(max_clients)]
+        elif mode == "workers":
+            # As the API is deployed: one worker process per CPU, each serving its clients from threads.
+            # Client i runs in process i % nproc, so 1 client is 1 process and 8 clients are 2 × 4 threads.
+            ctx = mp.get_context("spawn")
+            results = ctx.Queue()
+            queues = [ctx.Queue() for _ in range(max_clients)]
+            nproc = min(len(os.sched_getaffinity(0)), max_clients)
+            procs = [ctx.Process(target=threaded_workers, daemon=True,
+                                 args=(fx.url, [(fx.clients[i], queues[i]) for i in range(k, max_clients, nproc)],
+                                       results))
+                     for k in range(nproc)]
         else:
             ctx = mp.get_context("spawn")
             results = ctx.Queue()
@@ -357,7 +388,7 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list
         for p in procs:
             p.start()
         try:
-            for _ in procs:
+            for _ in range(max_clients):
                 _expect(results, "ready", 120)
             rows = []
             for n in counts:
@@ -387,10 +418,10 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> tuple[list
                                 server_cpu_ms=1e3 * (server1 - server0) / max(total, 1))
                     cells[kind] = cell
                     server = f", server {cell.server_cpu_ms:.2f}" if backend == "postgresql" else ""
-                    print(f"  [{backend}] {n} client(s) {kind:6s}: {cell.rate:8.0f} tx/s  "
+                    print(f"  [{backend}, {mode}] {n} client(s) {kind:6s}: {cell.rate:8.0f} tx/s  "
                           f"(CPU ms/tx: client {cell.client_cpu_ms:.2f}{server}; "
                           f"machine {busy:.2f}/{ncpu} CPUs busy)", flush=True)
-                rows.append(Row(backend, n, cells["engine"], cells["raw"]))
+                rows.append(Row(backend, n, cells["engine"], cells["raw"], mode))
         finally:
             for q in queues:
                 q.put(None)
@@ -494,17 +525,19 @@ def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str
     for backend, s in servers.items():
         print(f"{backend:9s} " + ", ".join(f"{k}={v}" for k, v in s.items()))
     print(f"events    {EVENTS}")
-    print(f"window    {args.warmup:g}s warm-up + {args.seconds:g}s measured per cell; PostgreSQL clients are separate processes, "
-          f"SQLite clients are {'threads of one process' if args.sqlite_clients == 'threads' else 'separate processes'}, "
-          f"each on its own {args.projects} projects / own raw row")
+    print(f"window    {args.warmup:g}s warm-up + {args.seconds:g}s measured per cell; each client on its own "
+          f"{args.projects} projects / own raw row")
+    print("clients   workers: one process per CPU, the clients spread over them as threads (the API deployed with a")
+    print("          worker per CPU, each serving requests from a thread pool); threads: threads of one process (one")
+    print("          API worker; the embedded SQLite service); processes: a process per client (a worker per client)")
     print()
-    head = (f"{'backend':<11}{'clients':>7}{'engine tx/s':>13}{'raw tx/s':>10}{'ratio':>7}"
+    head = (f"{'backend, clients as':<23}{'clients':>7}{'engine tx/s':>13}{'raw tx/s':>10}{'ratio':>7}"
             f"{'engine p50':>12}{'engine p99':>12}{'raw p50':>9}{'raw p99':>9}")
     print(head)
     print("-" * len(head))
     for r in rows:
         e, w = r.engine, r.raw
-        print(f"{r.backend:<11}{r.clients:>7}{e.rate:>13,.0f}{w.rate:>10,.0f}{r.ratio:>7.2f}"
+        print(f"{r.label:<23}{r.clients:>7}{e.rate:>13,.0f}{w.rate:>10,.0f}{r.ratio:>7.2f}"
               f"{pct(e.lat, .5) * 1e3:>10.2f}ms{pct(e.lat, .99) * 1e3:>10.2f}ms"
               f"{pct(w.lat, .5) * 1e3:>7.2f}ms{pct(w.lat, .99) * 1e3:>7.2f}ms")
     print()
@@ -513,13 +546,13 @@ def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str
     print("SQLite the database runs inside the client); machine: all busy CPU in the window / tx, whatever ran it.")
     print(f"ceiling: {ncpu} CPUs / (client + server) — the engine's rate on this machine if it were otherwise idle;")
     print("on SQLite 1 / client: one writer at a time holds the lock for the whole transition.")
-    head = (f"{'backend':<11}{'clients':>7}{'eng client':>11}{'eng server':>11}{'eng machine':>12}{'ceiling':>9}"
+    head = (f"{'backend, clients as':<23}{'clients':>7}{'eng client':>11}{'eng server':>11}{'eng machine':>12}{'ceiling':>9}"
             f"{'raw client':>11}{'raw server':>11}{'raw machine':>12}{'busy CPUs e/r':>15}")
     print(head)
     print("-" * len(head))
     for r in rows:
         e, w = r.engine, r.raw
-        print(f"{r.backend:<11}{r.clients:>7}{e.client_cpu_ms:>11.2f}{e.server_cpu_ms:>11.2f}{e.machine_cpu_ms:>12.2f}"
+        print(f"{r.label:<23}{r.clients:>7}{e.client_cpu_ms:>11.2f}{e.server_cpu_ms:>11.2f}{e.machine_cpu_ms:>12.2f}"
               f"{e.ceiling(ncpu, r.backend == 'sqlite'):>9,.0f}{w.client_cpu_ms:>11.2f}{w.server_cpu_ms:>11.2f}{w.machine_cpu_ms:>12.2f}"
               f"{e.machine_busy:>9.2f}/{w.machine_busy:.2f}")
     print()
@@ -530,13 +563,21 @@ def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str
     for r in rows:
         if r.backend == "postgresql":
             ok = r.ratio >= TARGET_RATIO
-            print(f"target    postgresql ratio ≥ {TARGET_RATIO} with {r.clients} client(s): {r.ratio:.2f} "
+            print(f"target    {r.label}: ratio ≥ {TARGET_RATIO} with {r.clients} client(s): {r.ratio:.2f} "
                   f"{'MET' if ok else 'NOT MET'}")
     for r in rows:
         if r.clients == top:
             ok = r.engine.rate >= TARGET_RATE
-            print(f"target    {r.backend} ≥ {TARGET_RATE:,.0f} engine tx/s with {r.clients} clients: "
+            print(f"target    {r.label}: ≥ {TARGET_RATE:,.0f} engine tx/s with {r.clients} clients: "
                   f"{r.engine.rate:,.0f} {'MET' if ok else 'NOT MET'}")
+
+
+def _modes(value: str, ap: argparse.ArgumentParser) -> list[str]:
+    modes = [m.strip() for m in value.split(",") if m.strip()]
+    for m in modes:
+        if m not in ("threads", "workers", "processes"):
+            ap.error(f"unknown client mode {m!r}")
+    return modes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -546,9 +587,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--clients", default="1,8", help="client counts (default 1,8)")
     ap.add_argument("--projects", type=int, default=4, help="projects per client (default 4)")
-    ap.add_argument("--sqlite-clients", choices=("threads", "processes"), default="threads",
-                    help="SQLite clients as threads of one process (the embedded deployment, default) or as "
-                         "separate processes")
+    ap.add_argument("--sqlite-clients", default="threads",
+                    help="how SQLite clients run, comma-separated: threads (of one process: the embedded "
+                         "deployment, default), processes")
+    ap.add_argument("--pg-clients", default="workers,threads,processes",
+                    help="how PostgreSQL clients run, comma-separated: workers (one process per CPU, clients as "
+                         "their threads: the API's deployment), threads (of one process), processes (one each); "
+                         "default all three")
     ap.add_argument("--profile", action="store_true", help="cProfile one client instead of the benchmark")
     ap.add_argument("--profile-clock", choices=("wall", "cpu"), default="wall",
                     help="what the profile measures: wall time (waits included) or this process's CPU time")
@@ -569,11 +614,12 @@ def main(argv: list[str] | None = None) -> int:
         servers: dict[str, dict[str, str]] = {}
         events: dict[str, int] = {}
         for b in backends:
-            print(f"{b}:", flush=True)
-            r, server, n = run_backend(b, args, tmp / b if b == "sqlite" else tmp)
-            rows += r
-            servers[b] = server
-            events[b] = n
+            for mode in _modes(args.sqlite_clients if b == "sqlite" else args.pg_clients, ap):
+                print(f"{b}, clients as {mode}:", flush=True)
+                r, server, n = run_backend(b, args, tmp / f"{b}-{mode}" if b == "sqlite" else tmp, mode)
+                rows += r
+                servers[b] = server
+                events[f"{b} ({mode})"] = n
     report(rows, servers, events, args)
     print(f"\n(total run {time.time() - t0:.0f}s)")
     return 0

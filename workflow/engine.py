@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import String, Table, bindparam, case, cast, func, literal, select
+from sqlalchemy import String, Table, bindparam, case, cast, false, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -312,34 +313,48 @@ class ProjectFacts:
     need_ids: tuple[int, ...]
 
 
-def _held_posts_column() -> Any:
+def _const(value: str) -> Any:
+    """A constant of our own code as an SQL literal, not a bound parameter: every bound parameter is
+    processed again on every execution, and the lock statement runs on every firing."""
+    assert re.fullmatch(r"[a-z_:,]*", value), value
+    return literal_column(f"'{value}'", String)
+
+
+def _agg_strings(expr: Any, dialect: str) -> Any:
+    """Comma-joined strings: ``string_agg`` on PostgreSQL, ``group_concat`` on SQLite."""
+    if dialect == "postgresql":
+        return func.string_agg(expr, _const(","))
+    return func.group_concat(expr, _const(","))
+
+
+def _held_posts_column(dialect: str) -> Any:
     """The actor's posts on ``day`` as one string, ``id:role:organisation_id`` joined by commas."""
     p = _POSTS.c
-    text = cast(p.id, String) + literal(":") + p.role + literal(":") + cast(p.organisation_id, String)
-    return (select(func.aggregate_strings(text, ","))
+    text = cast(p.id, String) + _const(":") + p.role + _const(":") + cast(p.organisation_id, String)
+    return (select(_agg_strings(text, dialect))
             .where(p.person_id == bindparam("person_id"), p.valid_from <= bindparam("day"),
                    (p.valid_to.is_(None)) | (p.valid_to >= bindparam("day")))
             .scalar_subquery().label("held_posts"))
 
 
-def _project_fact_columns(wf: Workflow) -> list[Any]:
+def _project_fact_columns(wf: Workflow, dialect: str) -> list[Any]:
     from store.models import Concern, Objection, ProjectNeed
 
     pr: Table = Project.__table__  # type: ignore[assignment]
     co: Table = Concern.__table__  # type: ignore[assignment]
     ob: Table = Objection.__table__  # type: ignore[assignment]
     pn: Table = ProjectNeed.__table__  # type: ignore[assignment]
-    kinds = {state: spec["kind"] for state, spec in getattr(wf.module, "TIMERS", {}).items()}
+    step_kind = case(*[(pr.c.state == _const(state), _const(spec["kind"]))
+                       for state, spec in getattr(wf.module, "TIMERS", {}).items()], else_=_const(""))
     concerns = (select(func.count()).select_from(co)
                 .where(co.c.project_id == pr.c.id, co.c.resolved_at.is_(None)).scalar_subquery())
     objections = (select(func.count()).select_from(ob)
-                  .where(ob.c.project_id == pr.c.id, ob.c.resolved.is_(False)).scalar_subquery())
-    due = (select(_DL.c.due_at).where(_DL.c.entity_type == "project", _DL.c.entity_id == pr.c.id,
-                                      _DL.c.kind == case(kinds, value=pr.c.state, else_=""),
-                                      # not IN (…): an expanding parameter is re-rendered on every execution
-                                      (_DL.c.status == "open") | (_DL.c.status == "fired"))
+                  .where(ob.c.project_id == pr.c.id, ob.c.resolved.is_(false())).scalar_subquery())
+    due = (select(_DL.c.due_at).where(_DL.c.entity_type == _const("project"), _DL.c.entity_id == pr.c.id,
+                                      _DL.c.kind == step_kind,
+                                      _DL.c.status.in_([_const("open"), _const("fired")]))
            .order_by(_DL.c.id.desc()).limit(1).scalar_subquery())
-    needs = (select(func.aggregate_strings(cast(pn.c.need_id, String), ","))
+    needs = (select(_agg_strings(cast(pn.c.need_id, String), dialect))
              .where(pn.c.project_id == pr.c.id).scalar_subquery())
     return [concerns.label("open_concerns"), objections.label("open_objections"), due.label("due_at"),
             needs.label("need_ids")]
@@ -380,9 +395,9 @@ def _lock_stmt(entity_type: str, dialect: str, reads: frozenset[str]) -> Any:
     stmt = _LOCK_STMTS.get(key)
     if stmt is None:
         model = MODELS[entity_type]
-        columns = [model, _held_posts_column()]
+        columns = [model, _held_posts_column(dialect)]
         if "facts" in reads:
-            columns += _project_fact_columns(workflow_for(entity_type))
+            columns += _project_fact_columns(workflow_for(entity_type), dialect)
         if "line_items" in reads:
             columns.append(_line_items_column(dialect))
         if reads and dialect == "postgresql":
@@ -406,10 +421,11 @@ _FACTS_STMTS: dict[str, Any] = {}
 
 def load_project_facts(session: Session, project_id: int) -> ProjectFacts:
     """The facts without the lock (when a guard asks for them on an event not marked as reading them)."""
-    stmt = _FACTS_STMTS.get("project")
+    dialect = session.get_bind().dialect.name
+    stmt = _FACTS_STMTS.get(dialect)
     if stmt is None:
         pr: Table = Project.__table__  # type: ignore[assignment]
-        stmt = _FACTS_STMTS["project"] = select(*_project_fact_columns(workflow_for("project"))).where(
+        stmt = _FACTS_STMTS[dialect] = select(*_project_fact_columns(workflow_for("project"), dialect)).where(
             pr.c.id == bindparam("entity_id"))
     return _facts_of(session.execute(stmt, {"entity_id": project_id}).one())
 
