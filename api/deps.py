@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import auth
 from api.errors import NotAuthenticated, PreconditionFailed
-from api.queries import ReadCache, reading
+from api.reads import ReadCache, reading
 from api.settings import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Settings
 from store.db import Database
 
@@ -50,7 +50,7 @@ async def read_session(db: DB) -> AsyncIterator[Session]:
     """One read-only session per request, shared by the authentication and a reading route.
 
     Opening it does no I/O (the connection is taken by its first statement, in the route's thread), nor
-    does closing it on PostgreSQL (:func:`api.queries.reading`; on SQLite it is a local ROLLBACK), so it
+    does closing it on PostgreSQL (:func:`api.reads.reading`; on SQLite it is a local ROLLBACK), so it
     costs no trip to the thread pool.
     """
     with reading(db) as session:

@@ -6,25 +6,20 @@ dicts shaped like the response models in :mod:`api.schemas`. Public outputs are 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Table, and_, bindparam, func, select
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from api.auth import PostHeld, Viewer, readable_communities, require_admin, require_read
 from api.errors import Forbidden, NotFound
+from api.reads import ReadCache
 from rules import project as r_project
 from rules.money import format_yuan
 from rules.privacy import mask_name, mask_text
 from store.calendar import load_calendar
-from store.db import Database
 from store.models import (
     Approval,
     AuditEvent,
@@ -56,58 +51,6 @@ API = "/api/v1"
 NOT_USER_EVENTS = frozenset({"publicity_elapsed", "completion_elapsed", "disclosure_elapsed", "object"})
 NOTICE_KINDS = {"publicity": "项目公示", "completion": "建成公示", "voucher_payment": "无发票支出公示",
                 "disclosure": "年度公示"}
-
-
-_READERS: WeakKeyDictionary[Database, sessionmaker[Session]] = WeakKeyDictionary()
-
-
-@contextmanager
-def reading(db: Database) -> Iterator[Session]:
-    """A read-only session (one per request or use case).
-
-    On PostgreSQL it runs in autocommit: each statement sees what was committed when it started, exactly
-    as inside the READ COMMITTED transaction it replaces, without the BEGIN and ROLLBACK round trips; and
-    closing it does no I/O (the event loop may close it). Not for streamed results (``yield_per``): a
-    server-side cursor needs a transaction. Elsewhere it is the store's read unit of work.
-    """
-    if not db.is_postgres:
-        with db.uow(write=False) as uow:
-            yield uow.session
-        return
-    factory = _READERS.get(db)
-    if factory is None:
-        factory = _READERS[db] = sessionmaker(db.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                                              expire_on_commit=False)
-    with factory() as session:
-        yield session
-
-
-class ReadCache:
-    """Per-app cache of the parts of a project's detail that change only with its version.
-
-    Every change to a project appends an audit event, which advances its version, so an entry keyed
-    by (project id, version) is never stale. Deadlines (the sweep may close one without an event)
-    and the caller's allowed events are computed on every request.
-    """
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._data: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[int, int]) -> dict[str, Any] | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: tuple[int, int], value: dict[str, Any]) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
 
 
 def local(instant: dt.datetime | None) -> dt.datetime | None:
@@ -267,7 +210,7 @@ def load_project(session: Session, viewer: Viewer, pid: int) -> tuple[Project, d
 _PJ, _FY, _PE, _OR = _t(Project), _t(FundYear), _t(Person), _t(Organisation)
 _LI, _PN, _PI, _SG, _VE = _t(LineItem), _t(ProjectNeed), _t(PaymentItem), _t(Signature), _t(VoucherEvidence)
 _AP, _SO, _CO, _OB = _t(Approval), _t(SignOff), _t(Concern), _t(Objection)
-_PID = bindparam("pid")
+_PID: BindParameter[int] = bindparam("pid")
 
 # what every request reads: the version (the cache key), what decides who may read and which parts
 # exist, and the open deadlines (the sweep may close one without an event), in one round trip
@@ -307,14 +250,17 @@ def project_detail(session: Session, viewer: Viewer, pid: int, cache: ReadCache 
             raise NotFound(f"项目 #{pid} 不存在", code="project.not_found")
         version, community_id, state, approval_round = head[0][:4]
         chain = require_read(session, viewer, community_id)
-        static = cache.get((pid, version)) if cache is not None else None
-        if static is None:
-            static = _project_static(session, pid, state, approval_round)
-            if static["version"] != version:
-                continue  # an event committed between the reads: read again, all of it
+        cached = cache.get((pid, version)) if cache is not None else None
+        if cached is not None:
+            static = cached
+            break
+        before = cache.carried((pid, version)) if cache is not None else None
+        static = _project_static(session, pid, state, approval_round, before)
+        if static["version"] == version:
             if cache is not None:
                 cache.put((pid, version), static)
-        break
+            break
+        # an event committed between the reads: read again, all of it
     wf = workflow_for("project")
     open_deadlines = [tuple(r[4:]) for r in head if r[4] is not None]
     return {**static, "deadlines": deadline_views(session, open_deadlines),
@@ -324,25 +270,50 @@ def project_detail(session: Session, viewer: Viewer, pid: int, cache: ReadCache 
 PAYING_STATES = frozenset({"settlement", "completion_publicity", "closed"})
 
 
-def _project_static(session: Session, pid: int, state: str, approval_round: int) -> dict[str, Any]:
+def _project_static(session: Session, pid: int, state: str, approval_round: int,
+                    before: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything of the detail but the deadlines and the caller's events.
 
     ``state`` and ``approval_round`` are the head's; the project row is read last, so that when its
     version is still the head's, no event committed while the parts were read (every change to a
-    project advances its version) and the whole is the project at that version.
+    project advances its version) and the whole is the project at that version. ``before``: parts
+    known to be unchanged since the previous version (:meth:`api.reads.ReadCache.carry`), with the
+    state and approval round they were read with.
     """
     run = session.execute
     arg = {"pid": pid}
-    need_ids = list(run(_NEED_IDS, arg).scalars())
-    items = run(_LINE_ITEMS, arg).all()
     # payment items are added in settlement (Art. 13): none before
-    pay_items = run(_PAY_ITEMS, arg).all() if state in PAYING_STATES else []
-    sigs = run(_SIGNATURES, arg).all() if pay_items else []
-    evidence = run(_EVIDENCE, arg).all() if pay_items else []
-    approvals = run(_APPROVALS, {"pid": pid, "round": approval_round}).all() if approval_round else []
-    signoffs = run(_SIGNOFFS, arg).all()
-    concerns = run(_CONCERNS, arg).all()
-    objections = run(_OBJECTIONS, arg).all()
+    paying = state in PAYING_STATES
+    parts = dict(before or {})
+    read_state, read_round = parts.pop("state", None), parts.pop("approval_round", None)
+    if read_round != approval_round:
+        parts.pop("approvals", None)
+    if (read_state in PAYING_STATES) != paying:
+        parts.pop("payment_items", None)
+    if "need_ids" not in parts:
+        parts["need_ids"] = list(run(_NEED_IDS, arg).scalars())
+    if "line_items" not in parts:
+        parts["line_items"] = [
+            {"id": i, "description": d, "quantity": q, "unit_price": format_yuan(u), "amount": format_yuan(a),
+             "catalog_item": c, "flagged_keywords": list(k or [])} for i, d, q, u, a, c, k in run(_LINE_ITEMS, arg)]
+    if "payment_items" not in parts:
+        parts["payment_items"] = _payment_items(session, pid) if paying else []
+    if "approvals" not in parts:
+        parts["approvals"] = [
+            {"round": r, "role": role, "person_id": who, "person_name": name or "", "decision": d, "at": local(at)}
+            for r, role, who, name, d, at in (run(_APPROVALS, {"pid": pid, "round": approval_round})
+                                              if approval_round else ())]
+    if "signoffs" not in parts:
+        parts["signoffs"] = [{"stage": stage, "person_id": who, "person_name": name or "", "at": local(at)}
+                             for stage, who, name, at in run(_SIGNOFFS, arg)]
+    if "concerns" not in parts:
+        parts["concerns"] = [{"id": i, "text": text, "raised_by": by, "created_at": local(at),
+                              "resolved": done is not None, "resolution": resolution}
+                             for i, text, by, at, done, resolution in run(_CONCERNS, arg)]
+    if "objections" not in parts:
+        parts["objections"] = [{"id": o.id, "notice_id": o.notice_id, "author_name": o.author_name,
+                                "contact": o.contact, "text": o.text, "created_at": local(o.created_at),
+                                "answer": o.answer, "resolved": o.resolved} for o in run(_OBJECTIONS, arg)]
     p = run(_ROW, arg).one()
     wf = workflow_for("project")
     return {
@@ -359,31 +330,34 @@ def _project_static(session: Session, pid: int, state: str, approval_round: int)
         "contractor_kind": p.contractor_kind, "planned_start": p.planned_start, "planned_end": p.planned_end,
         "proposer_id": p.proposer_id, "proposer_name": p.proposer_name,
         "approval_round": p.approval_round, "received_at": local(p.received_at), "created_at": local(p.created_at),
-        "need_ids": need_ids,
-        "line_items": [{"id": i, "description": d, "quantity": q, "unit_price": format_yuan(u),
-                        "amount": format_yuan(a), "catalog_item": c, "flagged_keywords": list(k or [])}
-                       for i, d, q, u, a, c, k in items],
-        "payment_items": [{
-            "id": i.id, "kind": i.kind, "amount": format_yuan(i.amount_fen), "payee": i.payee,
-            "payee_account": i.payee_account, "invoice_no": i.invoice_no, "status": i.status,
-            "signatures": [{"seq": seq, "role": role, "role_label": ROLE_LABELS.get(role, role), "person_id": who,
-                            "person_name": name or "", "at": local(at)}
-                           for item_id, seq, role, who, name, at in sigs if item_id == i.id],
-            "evidence": [k for item_id, k in evidence if item_id == i.id]} for i in pay_items],
-        "approvals": [{"round": r, "role": role, "person_id": who, "person_name": name or "", "decision": d,
-                       "at": local(at)} for r, role, who, name, d, at in approvals],
-        "signoffs": [{"stage": stage, "person_id": who, "person_name": name or "", "at": local(at)}
-                     for stage, who, name, at in signoffs],
-        "concerns": [{"id": i, "text": text, "raised_by": by, "created_at": local(at), "resolved": done is not None,
-                      "resolution": resolution} for i, text, by, at, done, resolution in concerns],
-        "objections": [{"id": o.id, "notice_id": o.notice_id, "author_name": o.author_name, "contact": o.contact,
-                        "text": o.text, "created_at": local(o.created_at), "answer": o.answer,
-                        "resolved": o.resolved} for o in objections],
+        "need_ids": parts["need_ids"],
+        "line_items": parts["line_items"],
+        "payment_items": parts["payment_items"],
+        "approvals": parts["approvals"],
+        "signoffs": parts["signoffs"],
+        "concerns": parts["concerns"],
+        "objections": parts["objections"],
         "links": {"self": f"{API}/projects/{p.id}", "history": f"{API}/projects/{p.id}/history",
                   "events": f"{API}/projects/{p.id}/events/{{event}}",
                   "fund_year": f"{API}/fund-years/{p.community_id}/{p.year}",
                   "notices": f"{API}/public/notices?community={p.community_id}"},
     }
+
+
+def _payment_items(session: Session, pid: int) -> list[dict[str, Any]]:
+    arg = {"pid": pid}
+    items = session.execute(_PAY_ITEMS, arg).all()
+    if not items:
+        return []
+    sigs = session.execute(_SIGNATURES, arg).all()
+    evidence = session.execute(_EVIDENCE, arg).all()
+    return [{
+        "id": i.id, "kind": i.kind, "amount": format_yuan(i.amount_fen), "payee": i.payee,
+        "payee_account": i.payee_account, "invoice_no": i.invoice_no, "status": i.status,
+        "signatures": [{"seq": seq, "role": role, "role_label": ROLE_LABELS.get(role, role), "person_id": who,
+                        "person_name": name or "", "at": local(at)}
+                       for item_id, seq, role, who, name, at in sigs if item_id == i.id],
+        "evidence": [k for item_id, k in evidence if item_id == i.id]} for i in items]
 
 
 def history(session: Session, viewer: Viewer, entity_type: str, entity_id: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from api import auth, queries
 from api.auth import Viewer
 from api.errors import ApiError, Conflict, NotFound, Unprocessable
+from api.reads import ReadCache, reading, tracking_writes
 from api.settings import Settings
 from rules.calendar import ScheduleError
 from rules.money import parse_yuan
@@ -49,11 +50,17 @@ def _service_error(exc: ServiceError) -> ApiError:
 
 def fire_project_event(db: Database, viewer: Viewer, pid: int, trigger: str, payload: dict[str, Any], *,
                        reason: str = "", as_role: str | None = None, expected_version: int | None = None,
-                       cache: queries.ReadCache | None = None) -> tuple[Outcome, dict[str, Any]]:
-    """Fire one event on a project as the viewer; returns the outcome and the project as it now is."""
-    outcome = fire_event(db, "project", pid, trigger, viewer.actor, payload, reason=reason, as_role=as_role,
-                         expected_version=expected_version)
-    with queries.reading(db) as session:
+                       cache: ReadCache | None = None) -> tuple[Outcome, dict[str, Any]]:
+    """Fire one event on a project as the viewer; returns the outcome and the project as it now is.
+
+    With a ``cache``, the parts of the detail the event did not write are not read again.
+    """
+    with tracking_writes(db) as written:
+        outcome = fire_event(db, "project", pid, trigger, viewer.actor, payload, reason=reason, as_role=as_role,
+                             expected_version=expected_version)
+    if cache is not None and outcome.ok and not outcome.replayed:
+        cache.carry(pid, outcome.version, written)
+    with reading(db) as session:
         if not outcome.ok:
             if outcome.status != 404:
                 # a caller with no post there learns nothing about the project (not its state, not its version)
@@ -65,14 +72,14 @@ def fire_project_event(db: Database, viewer: Viewer, pid: int, trigger: str, pay
 def fire_fund_year_event(db: Database, viewer: Viewer, community: int, year: int, trigger: str,
                          payload: dict[str, Any], *, reason: str = "", as_role: str | None = None,
                          expected_version: int | None = None) -> tuple[Outcome, dict[str, Any]]:
-    with queries.reading(db) as session:
+    with reading(db) as session:
         auth.require_read(session, viewer, community)
         fy_id = queries.find_fund_year(session, community, year).id
     outcome = fire_event(db, "fund_year", fy_id, trigger, viewer.actor, payload, reason=reason, as_role=as_role,
                          expected_version=expected_version)
     if not outcome.ok:
         raise _refused(outcome)
-    with queries.reading(db) as session:
+    with reading(db) as session:
         detail = queries.fund_year_detail(session, viewer, community, year)
     return outcome, detail
 
@@ -80,7 +87,7 @@ def fire_fund_year_event(db: Database, viewer: Viewer, community: int, year: int
 def submit_objection(db: Database, settings: Settings, notice_id: int, payload: dict[str, Any],
                      ip: str) -> dict[str, Any]:
     """A resident's objection to a running notice (Art. 10), fired as the public; rate-limited per IP."""
-    with queries.reading(db) as session:
+    with reading(db) as session:
         pid = queries.notice_project(session, notice_id)
     auth.count_hit(db, "objection", ip or "-", settings.objection_max, settings.objection_window_seconds,
                    "提交异议过于频繁,请 {minutes} 分钟后再试")
@@ -117,7 +124,7 @@ def create_project(db: Database, viewer: Viewer, body: Any) -> dict[str, Any]:
             raise _service_error(exc) from exc
         uow.commit()
         pid = project.id
-    with queries.reading(db) as session:
+    with reading(db) as session:
         detail = queries.project_detail(session, viewer, pid)
     detail["warnings"] = [{"code": w.code, "message": w.message, "article": w.article, "warning": True}
                           for w in warnings]
@@ -141,7 +148,7 @@ def open_year(db: Database, viewer: Viewer, community: int, year: int, carry_in:
         except ServiceError as exc:
             raise _service_error(exc) from exc
         uow.commit()
-    with queries.reading(db) as session:
+    with reading(db) as session:
         return queries.fund_year_detail(session, viewer, community, year)
 
 

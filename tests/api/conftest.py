@@ -122,7 +122,23 @@ class Api:
               expect: int = 200, **kw: Any) -> dict[str, Any]:
         r = self.post(who, f"/api/v1/projects/{pid}/events/{event}", body, **kw)
         assert r.status_code == expect, f"{event} by {who}: {r.status_code} {r.text}"
-        return dict(r.json())
+        answer = dict(r.json())
+        if r.status_code == 200 and who is not None:
+            self.assert_fresh(who, pid, answer, event)
+        return answer
+
+    def assert_fresh(self, who: str, pid: int, answer: dict[str, Any], event: str) -> None:
+        """The project an event answers with (partly from the app's cache) is the project read afresh."""
+        from api import auth, queries
+        from api.reads import reading
+        from api.schemas import ProjectDetail
+
+        with reading(self.client.app.state.database) as session:  # type: ignore[attr-defined]
+            viewer = auth.authenticate(session, self.token(who), "bearer")
+            fresh = ProjectDetail.model_validate(queries.project_detail(session, viewer, pid)).model_dump(mode="json")
+        # deadlines are computed for each answer from the clock, not cached
+        assert {k: answer[k] for k in fresh if k != "deadlines"} == {k: v for k, v in fresh.items() if k != "deadlines"}, \
+            f"the answer to {event} differs from the project read afresh"
 
     def year_event(self, who: str | None, community: int, year: int, event: str,
                    body: dict[str, Any] | None = None, expect: int = 200) -> dict[str, Any]:
