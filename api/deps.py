@@ -1,12 +1,11 @@
 """FastAPI dependencies: the database, the settings, the caller (bearer token or cookie + CSRF)."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import auth
@@ -46,20 +45,6 @@ DB = Annotated[Database, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
-async def read_session(db: DB) -> AsyncIterator[Session]:
-    """One read-only session per request, shared by the authentication and a reading route.
-
-    Opening it does no I/O (the connection is taken by its first statement, in the route's thread), nor
-    does closing it on PostgreSQL (:func:`api.reads.reading`; on SQLite it is a local ROLLBACK), so it
-    costs no trip to the thread pool.
-    """
-    with reading(db) as session:
-        yield session
-
-
-ReadSession = Annotated[Session, Depends(read_session)]
-
-
 async def read_in_thread(db: Database, read: Callable[..., T], *args: Any) -> T:
     """``read(session, *args)`` in one trip to the thread pool and its own read session, closed (its
     connection given back) before the thread ends.
@@ -84,23 +69,23 @@ async def get_cache(request: Request) -> ReadCache:
 Cache = Annotated[ReadCache, Depends(get_cache)]
 
 
-def optional_viewer(request: Request, session: ReadSession,
+def optional_viewer(request: Request, db: DB,
                     bearer: Annotated[str | None, Depends(bearer_scheme)] = None,
                     cookie: Annotated[str | None, Depends(cookie_scheme)] = None) -> auth.Viewer | None:
-    viewer = None
+    # in its own read session, closed before the route runs: a request holds a database connection only
+    # while one of its threads runs (never while it waits for a thread or its answer is sent)
     if bearer:
-        viewer = auth.authenticate(session, bearer, "bearer")
-    elif cookie:
+        with reading(db) as session:
+            return auth.authenticate(session, bearer, "bearer")
+    if cookie:
         csrf = None
         if request.method not in SAFE_METHODS:
             # double submit: the header must equal the cookie, and the token must be this session's
             header, echoed = request.headers.get(CSRF_HEADER, ""), request.cookies.get(CSRF_COOKIE, "")
             csrf = header if header and header == echoed else ""
-        viewer = auth.authenticate(session, cookie, "cookie", csrf)
-    # give the connection back until the route runs: the route may wait for a thread first, or (a writing
-    # route) work in its own unit of work; a request holds a connection only while one of its threads runs
-    session.rollback()
-    return viewer
+        with reading(db) as session:
+            return auth.authenticate(session, cookie, "cookie", csrf)
+    return None
 
 
 async def current_viewer(viewer: Annotated[auth.Viewer | None, Depends(optional_viewer)]) -> auth.Viewer:

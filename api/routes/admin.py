@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api import queries, services
-from api.deps import DB, AppSettings, CurrentViewer, ReadSession
+from api.deps import DB, AppSettings, CurrentViewer, read_in_thread
 from api.errors import PayloadTooLarge, UnsupportedMediaType
 from api.routes import problems
 from api.schemas import (
@@ -28,9 +28,9 @@ PersonId = Annotated[int, Path(ge=1, le=2**53)]
 
 
 @router.get("/admin/users", response_model=UserList, responses=problems(401, 403))
-def list_users(viewer: CurrentViewer, session: ReadSession) -> dict[str, Any]:
+async def list_users(viewer: CurrentViewer, db: DB) -> dict[str, Any]:
     """本市的用户及其全部岗位(含已结束的)。"""
-    return queries.users(session, viewer)
+    return await read_in_thread(db, queries.users, viewer)
 
 
 @router.post("/admin/users", response_model=UserOut, status_code=201,
@@ -55,9 +55,9 @@ def end_post(post_id: Annotated[int, Path(ge=1, le=2**53)], body: PostEndIn, vie
 
 
 @router.get("/admin/policies", response_model=PolicyList, responses=problems(401, 403))
-def list_policies(viewer: CurrentViewer, session: ReadSession) -> dict[str, Any]:
+async def list_policies(viewer: CurrentViewer, db: DB) -> dict[str, Any]:
     """政策版本(细则中各地自定的数值)及其生效日期。"""
-    return queries.policies(session, viewer)
+    return await read_in_thread(db, queries.policies, viewer)
 
 
 @router.post("/admin/policies", response_model=PolicyOut, status_code=201,

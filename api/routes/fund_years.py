@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Response
 
 from api import queries, services
-from api.deps import DB, CurrentViewer, ReadSession, expected_version
+from api.deps import DB, CurrentViewer, expected_version, read_in_thread
 from api.routes import problems
 from api.routes.events import article, event_body_model, label, roles_text, split, user_triggers
 from api.schemas import FundYearEventResult, FundYearOpenIn, FundYearOut, History
@@ -23,17 +23,18 @@ def open_year(body: FundYearOpenIn, viewer: CurrentViewer, db: DB) -> dict[str, 
 
 
 @router.get("/{community}/{year}", response_model=FundYearOut, responses=problems(401, 403, 404, 422))
-def get_fund_year(community: Community, year: Year, viewer: CurrentViewer, session: ReadSession, response: Response) -> dict[str, Any]:
+async def get_fund_year(community: Community, year: Year, viewer: CurrentViewer, db: DB,
+                        response: Response) -> dict[str, Any]:
     """经费年度:拨付、上年结转、已承诺、已支付、可用余额、受益群体较小项目上限及占用。"""
-    detail = queries.fund_year_detail(session, viewer, community, year)
+    detail = await read_in_thread(db, queries.fund_year_detail, viewer, community, year)
     response.headers["ETag"] = f'"{detail["version"]}"'
     return detail
 
 
 @router.get("/{community}/{year}/history", response_model=History, responses=problems(401, 403, 404, 422))
-def fund_year_history(community: Community, year: Year, viewer: CurrentViewer, session: ReadSession) -> dict[str, Any]:
+async def fund_year_history(community: Community, year: Year, viewer: CurrentViewer, db: DB) -> dict[str, Any]:
     """经费年度的审计事件。"""
-    return queries.fund_year_history(session, viewer, community, year)
+    return await read_in_thread(db, queries.fund_year_history, viewer, community, year)
 
 
 def _add_event_route(trigger: str) -> None:

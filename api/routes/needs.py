@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api import queries, services
-from api.deps import DB, CurrentViewer, ReadSession
+from api.deps import DB, CurrentViewer, read_in_thread
 from api.routes import problems
 from api.schemas import NeedIn, NeedOut
 
@@ -20,9 +20,9 @@ def create_need(body: NeedIn, viewer: CurrentViewer, db: DB) -> dict[str, Any]:
 
 
 @router.get("", response_model=list[NeedOut], responses=problems(401, 403, 404, 422))
-def list_needs(viewer: CurrentViewer, session: ReadSession,
-               community: Annotated[int | None, Query(ge=1, le=2**53, description="社区 id;缺省为可查看的全部社区")] = None,
-               limit: Annotated[int, Query(ge=1, le=200)] = 50,
-               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict[str, Any]]:
+async def list_needs(viewer: CurrentViewer, db: DB,
+                     community: Annotated[int | None, Query(ge=1, le=2**53, description="社区 id;缺省为可查看的全部社区")] = None,
+                     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict[str, Any]]:
     """群众需求列表(本社区、所属大社区的岗位及市管理员可查看)。"""
-    return queries.list_needs(session, viewer, community, limit, offset)
+    return await read_in_thread(db, queries.list_needs, viewer, community, limit, offset)

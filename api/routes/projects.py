@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import queries, services
-from api.deps import DB, Cache, CurrentViewer, ReadSession, expected_version, read_in_thread
+from api.deps import DB, Cache, CurrentViewer, expected_version, read_in_thread
 from api.routes import problems
 from api.routes.events import article, event_body_model, label, roles_text, split, user_triggers
 from api.schemas import History, ProjectCreated, ProjectDetail, ProjectEventResult, ProjectIn, ProjectList
@@ -35,14 +35,14 @@ def create_project(body: ProjectIn, viewer: CurrentViewer, db: DB, response: Res
 
 
 @router.get("", response_model=ProjectList, responses=problems(401, 403, 404, 422))
-def list_projects(viewer: CurrentViewer, session: ReadSession,
-                  community: Annotated[int | None, Query(ge=1, le=2**53, description="社区 id")] = None,
-                  state: Annotated[StateName | None, Query(description="状态")] = None,
-                  year: Annotated[int | None, Query(ge=2000, le=2100, description="经费年度")] = None,
-                  limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                  offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
+async def list_projects(viewer: CurrentViewer, db: DB,
+                        community: Annotated[int | None, Query(ge=1, le=2**53, description="社区 id")] = None,
+                        state: Annotated[StateName | None, Query(description="状态")] = None,
+                        year: Annotated[int | None, Query(ge=2000, le=2100, description="经费年度")] = None,
+                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
     """项目列表(可按社区、状态、年度筛选;只列出调用者有权查看的社区)。"""
-    return queries.list_projects(session, viewer, community, state, year, limit, offset)
+    return await read_in_thread(db, queries.list_projects, viewer, community, state, year, limit, offset)
 
 
 @router.get("/{project_id}", response_model=ProjectDetail, responses=problems(401, 403, 404, 422))
@@ -55,9 +55,9 @@ async def get_project(project_id: ProjectId, viewer: CurrentViewer, db: DB, cach
 
 
 @router.get("/{project_id}/history", response_model=History, responses=problems(401, 403, 404, 422))
-def project_history(project_id: ProjectId, viewer: CurrentViewer, session: ReadSession) -> dict[str, Any]:
+async def project_history(project_id: ProjectId, viewer: CurrentViewer, db: DB) -> dict[str, Any]:
     """项目的全部审计事件(哈希链),本社区、所属大社区的岗位及市管理员可查看。"""
-    return queries.history(session, viewer, "project", project_id)
+    return await read_in_thread(db, queries.history, viewer, "project", project_id)
 
 
 def _add_event_route(trigger: str) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from api import queries, services
-from api.deps import DB, AppSettings, ReadSession, client_ip
+from api.deps import DB, AppSettings, client_ip, read_in_thread
 from api.routes import problems
 from api.schemas import CommunityOut, DisclosureOut, NoticeDetail, NoticeList, ObjectionIn, ObjectionReceipt
 
@@ -15,27 +15,27 @@ NoticeId = Annotated[int, Path(ge=1, le=2**53, description="公示 id")]
 
 
 @router.get("/communities", response_model=list[CommunityOut])
-def communities(session: ReadSession) -> list[dict[str, Any]]:
+async def communities(db: DB) -> list[dict[str, Any]]:
     """全部社区(公示栏按社区查看)。"""
-    return queries.communities(session)
+    return await read_in_thread(db, queries.communities)
 
 
 @router.get("/notices", response_model=NoticeList, responses=problems(422))
-def notices(session: ReadSession,
-            community: Annotated[int | None, Query(ge=1, le=2**53, description="社区 id")] = None,
-            kind: Annotated[Literal["publicity", "completion", "voucher_payment", "disclosure"] | None,
-                            Query(description="公示种类")] = None,
-            running: Annotated[bool | None, Query(description="true: 正在公示;false: 已结束")] = None,
-            limit: Annotated[int, Query(ge=1, le=200)] = 50,
-            offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
+async def notices(db: DB,
+                  community: Annotated[int | None, Query(ge=1, le=2**53, description="社区 id")] = None,
+                  kind: Annotated[Literal["publicity", "completion", "voucher_payment", "disclosure"] | None,
+                                  Query(description="公示种类")] = None,
+                  running: Annotated[bool | None, Query(description="true: 正在公示;false: 已结束")] = None,
+                  limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                  offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
     """公示栏:项目公示、建成公示、无发票支出公示和年度公示(已脱敏)。"""
-    return queries.public_notices(session, community, kind, running, limit, offset)
+    return await read_in_thread(db, queries.public_notices, community, kind, running, limit, offset)
 
 
 @router.get("/notices/{notice_id}", response_model=NoticeDetail, responses=problems(404, 422))
-def notice(notice_id: NoticeId, session: ReadSession) -> dict[str, Any]:
+async def notice(notice_id: NoticeId, db: DB) -> dict[str, Any]:
     """一则公示的正文及群众意见与答复(已脱敏,不含联系方式)。"""
-    return queries.public_notice(session, notice_id)
+    return await read_in_thread(db, queries.public_notice, notice_id)
 
 
 @router.post("/notices/{notice_id}/objections", response_model=ObjectionReceipt, status_code=201,
@@ -47,7 +47,7 @@ def object_to_notice(notice_id: NoticeId, body: ObjectionIn, request: Request, d
 
 
 @router.get("/disclosures/{community}/{year}", response_model=DisclosureOut, responses=problems(404, 422))
-def disclosure(community: Annotated[int, Path(ge=1, le=2**53)], year: Annotated[int, Path(ge=2000, le=2100)],
-               session: ReadSession) -> dict[str, Any]:
+async def disclosure(community: Annotated[int, Path(ge=1, le=2**53)],
+                     year: Annotated[int, Path(ge=2000, le=2100)], db: DB) -> dict[str, Any]:
     """社区年度经费使用情况公示(年度公示开始后可查看,已脱敏)。"""
-    return queries.disclosure(session, community, year)
+    return await read_in_thread(db, queries.disclosure, community, year)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api import queries
-from api.deps import CurrentViewer, ReadSession
+from api.deps import DB, CurrentViewer, read_in_thread
 from api.routes import problems
 from api.schemas import MeOut, Ping, WorkdayAfterOut
 from workflow.describe import describe
@@ -34,7 +34,7 @@ def workflow(viewer: CurrentViewer) -> dict[str, Any]:
 
 
 @router.get("/calendar/workday-after", response_model=WorkdayAfterOut, responses=problems(401, 422))
-def workday_after(viewer: CurrentViewer, session: ReadSession, date: dt.date,
-                  n: Annotated[int, Query(ge=1, le=400, description="工作日数")]) -> dict[str, Any]:
+async def workday_after(viewer: CurrentViewer, db: DB, date: dt.date,
+                        n: Annotated[int, Query(ge=1, le=400, description="工作日数")]) -> dict[str, Any]:
     """``date`` 之后第 ``n`` 个工作日(``date`` 当天不计),期限在该日 24:00 届满。"""
-    return queries.workday_after(session, date, n)
+    return await read_in_thread(db, queries.workday_after, date, n)
