@@ -25,10 +25,12 @@ class Settings:
     calendar_max_bytes: int = 64 * 1024
     body_max_bytes: int = 256 * 1024
     """Any request body larger than this is refused with 413 before it is parsed."""
-    threads: int = 8
-    """Threads that run the synchronous routes, per worker process (anyio's default is 40). Python runs
-    one thread at a time, so more only queue at the GIL; fewer than the database pool (10 connections)
-    means requests never open and close overflow connections."""
+    threads: int = 2
+    """Threads that run the synchronous part of requests, per worker process (anyio's default is 40).
+    Python runs one thread at a time: two keep the CPU busy while the other waits for the database,
+    more only queue at the GIL and stretch the slowest answers (bench/README.md, "threads per worker").
+    Raise it when slow requests (the audit check, argon2 logins) must not hold others up; keep it below
+    the database pool's 10 connections so that bursts never open and close extra connections."""
 
     @classmethod
     def from_env(cls) -> Settings:
