@@ -329,7 +329,7 @@ def run_python(base: str, ep: Endpoint, token: str, pids: list[int], clients: in
 # ------------------------------------------------------------------------------------ the report
 
 
-def machine_facts(url: str, workers: int, load: str) -> list[str]:
+def machine_facts(url: str, workers: int, load: str, why: str) -> list[str]:
     import fastapi
     import psycopg
     import sqlalchemy
@@ -357,7 +357,7 @@ def machine_facts(url: str, workers: int, load: str) -> list[str]:
         version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
         client = f"wrk ({version.split(' Copyright')[0]}), 1 thread, one keep-alive connection per client, bench/http.lua"
     else:
-        client = "python fallback (wrk not found): httpx, one thread and one keep-alive connection per client"
+        client = f"python ({why}): httpx, one thread and one keep-alive connection per client, in this process"
     return [
         f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), {mem} RAM, {platform.platform()}",
@@ -387,6 +387,7 @@ def main() -> None:
         return
 
     load = args.load or ("wrk" if shutil.which("wrk") else "python")
+    why = "--load python" if args.load == "python" else "wrk is not installed"
     if load == "wrk" and not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian: apt-get install wrk); use --load python")
     runner: Callable[..., Result] = run_wrk if load == "wrk" else run_python
@@ -416,7 +417,7 @@ def main() -> None:
                      body=followup),
         ]
         meter = CpuMeter(admin_url, [p.pid for p in procs])
-        print("\n".join(machine_facts(url, args.workers, load)))
+        print("\n".join(machine_facts(url, args.workers, load, why)))
         print(f"each cell: {args.seconds:g} s measured after {args.warmup:g} s of warm-up; requests rotate over "
               f"{len(pids)} projects in progress (record_followup by working member gw_weiyuan1)")
         print("CPU ms/request: server = uvicorn workers + PostgreSQL backends; client = load generator; "
