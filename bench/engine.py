@@ -49,6 +49,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# run as a script, bench/ itself is sys.path[0]: keep its modules (e.g. bench/http.py) from
+# shadowing the standard library's
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

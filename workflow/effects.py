@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 
 from rules import project as r_project
 from rules.money import format_yuan, parse_yuan
@@ -36,7 +36,7 @@ from store.models import (
     VoucherEvidence,
 )
 from workflow import clock
-from workflow.engine import Context, Outcome, effect, open_deadline, precheck
+from workflow.engine import Context, Outcome, effect, precheck
 from workflow.guards import acceptance_team, change_after, current_notice
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -411,16 +411,24 @@ def record_board_meeting(ctx: Context, from_state: str, to_state: str) -> None:
     ctx.produced["meeting_id"] = m.id
 
 
+_FU: Table = FollowUp.__table__  # type: ignore[assignment]
+_DLT: Table = Deadline.__table__  # type: ignore[assignment]
+# A follow-up is the most frequent write of an implementing project: two plain statements, no ORM flush.
+_INSERT_FOLLOWUP = _FU.insert().returning(_FU.c.id)
+# the project's current follow-up deadline (as engine.open_deadline picks it) is met, if it is still open
+_CLEAR_FOLLOWUP_DUE = _DLT.update().where(
+    _DLT.c.id == select(_DLT.c.id).where(
+        _DLT.c.entity_type == "project", _DLT.c.entity_id == bindparam("pid"), _DLT.c.kind == "followup_due",
+        _DLT.c.status.in_(("open", "fired"))).order_by(_DLT.c.id.desc()).limit(1).scalar_subquery(),
+    _DLT.c.status == "open").values(status="cleared")
+
+
 @effect("project", "record_followup")
 def record_followup(ctx: Context, from_state: str, to_state: str) -> None:
-    f = FollowUp(project_id=ctx.row.id, person_id=ctx.actor_id, visited_on=ctx.payload.visited_on,
-                 notes=ctx.payload.notes, created_at=ctx.now)
-    ctx.session.add(f)
-    ctx.session.flush()
-    ctx.produced["followup_id"] = f.id
-    dl = open_deadline(ctx.session, "project", ctx.row.id, "followup_due")
-    if dl is not None and dl.status == "open":
-        dl.status = "cleared"
+    ctx.produced["followup_id"] = ctx.session.execute(_INSERT_FOLLOWUP, {
+        "project_id": ctx.row.id, "person_id": ctx.actor_id, "visited_on": ctx.payload.visited_on,
+        "notes": ctx.payload.notes, "created_at": ctx.now}).scalar_one()
+    ctx.session.execute(_CLEAR_FOLLOWUP_DUE, {"pid": ctx.row.id})
 
 
 @effect("project", "add_payment_item")
