@@ -62,6 +62,7 @@ EVENTS = "submit_preliminary (draft→preliminary_review) ⇄ return_for_revisio
 TARGET_RATIO = 0.5
 TARGET_RATE = 1000.0
 LOAD_AT_START = os.getloadavg()[0]
+SPEED_AT_START = (0.0, 0.0)
 
 
 # ------------------------------------------------------------------------------------------ databases
@@ -516,7 +517,44 @@ def machine() -> list[str]:
             f"SQLAlchemy {sqlalchemy.__version__}, psycopg {psycopg.__version__}, "
             f"SQLite library {sqlite3.sqlite_version}",
             f"load      1-min load average {LOAD_AT_START:.2f} before the run started (other work on the machine "
-            f"shares the CPUs)"]
+            f"shares the CPUs)",
+            f"speed     before / after the run: fixed pure-Python loop {SPEED_AT_START[0]:.0f} / {speed_probe():.0f} ms CPU; "
+            f"socketpair round trip between two threads {SPEED_AT_START[1]:.1f} / {round_trip_probe():.1f} µs",
+            "          (a shared VM's speed varies from hour to hour, round trips most: compare runs by these)"]
+
+
+def speed_probe() -> float:
+    """CPU milliseconds for a fixed pure-Python workload: a yardstick for this VM's speed at the time."""
+    t = time.process_time()
+    total = 0
+    for i in range(2_000_000):
+        total += i % 7
+    return (time.process_time() - t) * 1e3
+
+
+def round_trip_probe(n: int = 20_000) -> float:
+    """Microseconds per one-byte round trip between two threads over a socketpair: the system calls and
+    wake-ups every database round trip pays."""
+    import socket
+    import threading
+
+    a, b = socket.socketpair()
+
+    def echo() -> None:
+        for _ in range(n):
+            b.sendall(b.recv(1))
+
+    t = threading.Thread(target=echo)
+    t.start()
+    start = time.perf_counter()
+    for _ in range(n):
+        a.sendall(b"x")
+        a.recv(1)
+    elapsed = time.perf_counter() - start
+    t.join()
+    a.close()
+    b.close()
+    return elapsed / n * 1e6
 
 
 def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str, int],
@@ -606,6 +644,8 @@ def main(argv: list[str] | None = None) -> int:
     for b in backends:
         if b not in ("sqlite", "postgresql"):
             ap.error(f"unknown backend {b!r}")
+    global SPEED_AT_START
+    SPEED_AT_START = (min(speed_probe() for _ in range(3)), round_trip_probe())
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="fundflow-bench-") as d:
         tmp = Path(d)
