@@ -13,19 +13,24 @@ from rules.verdict import OK, Verdict, refuse
 NOT_POSTS: frozenset[str] = frozenset({"public", "system"})
 
 
-def check_event_known(trigger: str, triggers: Collection[str], article: str = "") -> Verdict:
+ART_PROCEDURE = "第七条第(三)项"
+"""坚持规范操作的原则 — every step by the prescribed procedure: what a request for an undeclared step, or for a
+record that does not exist, fails against."""
+
+
+def check_event_known(trigger: str, triggers: Collection[str], article: str = ART_PROCEDURE) -> Verdict:
     """The event is one the workflow declares."""
     if trigger in triggers:
         return OK
     return refuse("workflow.unknown_event", f"没有名为「{trigger}」的操作", article)
 
 
-def check_found(found: bool, article: str = "") -> Verdict:
+def check_found(found: bool, article: str = ART_PROCEDURE) -> Verdict:
     """The record the event is fired on exists."""
     return OK if found else refuse("workflow.not_found", "记录不存在", article)
 
 
-def check_version(current: int, expected: int | None, article: str = "") -> Verdict:
+def check_version(current: int, expected: int | None, article: str = ART_PROCEDURE) -> Verdict:
     """The record is still at the version the request was based on (None: the request does not say)."""
     if expected is None or expected == current:
         return OK

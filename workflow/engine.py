@@ -527,12 +527,12 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
     now = now or clock.now()
     raw = dict(payload or {})
     wf = workflow_for(entity_type)
-    if not (v := r_workflow.check_event_known(trigger, wf.trigger_set, "")).ok:
+    if not (v := r_workflow.check_event_known(trigger, wf.trigger_set)).ok:
         return refused(v, 404)
     day = clock.local_date(now)
     locked = lock_row(session, entity_type, entity_id, actor, day, event_reads(wf, entity_type, trigger))
     if locked is None:
-        return refused(r_workflow.check_found(False, ""), 404)
+        return refused(r_workflow.check_found(False), 404)
     row, held = locked.row, locked.held
     base = {"entity_type": entity_type, "entity_id": entity_id, "from_state": row.state, "version": row.version}
     article = wf.article(trigger)

@@ -18,12 +18,13 @@ from rules.workflow import (
 from tests.rules.helpers import Case, assert_ok, run_case
 
 ART = "第十一条"
+ART_PROCEDURE = "第七条第(三)项"
 LEADERS = ("社区党工委书记", "社区建设管理委员会主任")
 
 REFUSALS: list[Case] = [
-    Case("unknown-event", lambda: check_event_known("approve_all", {"approve", "reject"}, ART),
-         "workflow.unknown_event", ART),
-    Case("not-found", lambda: check_found(False, ART), "workflow.not_found", ART),
+    Case("unknown-event", lambda: check_event_known("approve_all", {"approve", "reject"}),
+         "workflow.unknown_event", ART_PROCEDURE),
+    Case("not-found", lambda: check_found(False), "workflow.not_found", ART_PROCEDURE),
     Case("version-old", lambda: check_version(5, 4, ART), "workflow.version_mismatch", ART),
     Case("version-ahead", lambda: check_version(5, 6, ART), "workflow.version_mismatch", ART),
     Case("invalid-state", lambda: check_state_allows(False, "拟提议", "审批同意", ART), "workflow.invalid_state", ART),
@@ -59,11 +60,12 @@ def test_messages() -> None:
     assert check_need_of_community(12, None, 3).message == "需求 #12 不属于本社区"
 
 
-def test_engine_articles_may_be_empty() -> None:
-    # the engine cites no article when the event is unknown, the record missing or stale
-    assert check_event_known("x", (), "").article == ""
-    assert check_found(False).article == ""
-    assert check_version(2, 1).article == ""
+def test_requests_outside_the_procedure_cite_its_article() -> None:
+    # an undeclared step, a missing record, a stale version: 坚持规范操作 unless the event's own article is given
+    assert check_event_known("x", ()).article == ART_PROCEDURE
+    assert check_found(False).article == ART_PROCEDURE
+    assert check_version(2, 1).article == ART_PROCEDURE
+    assert check_version(2, 1, ART).article == ART
 
 
 def test_ok() -> None:

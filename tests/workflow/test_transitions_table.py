@@ -701,9 +701,11 @@ def test_unknown_event_and_missing_row_are_404(db: Database, city: City, driver:
     before = db_snapshot(db)
     with db.uow() as uow:
         out = engine.fire(uow.session, "project", pid, "teleport", actor(city, "secretary@0"), {})
-        assert (out.ok, out.status, out.verdict.code) == (False, 404, "workflow.unknown_event")
+        assert (out.ok, out.status, out.verdict.code, out.verdict.article) == (
+            False, 404, "workflow.unknown_event", "第七条第(三)项")
         out = engine.fire(uow.session, "project", pid + 1000, "submit_preliminary", actor(city, "secretary@0"), {})
-        assert (out.ok, out.status, out.verdict.code) == (False, 404, "workflow.not_found")
+        assert (out.ok, out.status, out.verdict.code, out.verdict.article) == (
+            False, 404, "workflow.not_found", "第七条第(三)项")
         assert_session_clean(uow.session, "404")
     assert db_snapshot(db) == before
 
