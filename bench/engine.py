@@ -493,20 +493,11 @@ def profile(backend: str, args: argparse.Namespace, tmp: Path) -> None:
 
 
 def machine() -> list[str]:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f"{kb / 1024 / 1024:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
+    from bench.machine_info import cpu_model, memory_gib
+
+    model = cpu_model() or "?"
+    gib = memory_gib()
+    mem = f"{gib:.0f} GiB" if gib is not None else "?"
     import psycopg
     import sqlalchemy
 

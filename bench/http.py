@@ -335,20 +335,11 @@ def machine_facts(url: str, workers: int, load: str, why: str) -> list[str]:
     import sqlalchemy
     import uvicorn
 
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
+    from bench.machine_info import cpu_model, memory_gib
+
+    cpu = cpu_model()
+    gib = memory_gib()
+    mem = f"{gib:.1f} GiB" if gib is not None else ""
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         pg = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
         sync = conn.execute("SHOW synchronous_commit").fetchone()[0]  # type: ignore[index]

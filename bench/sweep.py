@@ -53,14 +53,9 @@ NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 def machine_facts() -> dict[str, str]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from bench.machine_info import cpu_model
+
+    cpu = cpu_model()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return {"nproc": str(os.cpu_count()), "cpu": cpu or "?", "python": platform.python_version(),
             "load average (1, 5, 15 min) at start": load}

@@ -123,11 +123,11 @@ _HELD = select(_POSTS.c.id, _POSTS.c.role, _POSTS.c.organisation_id).where(
     (_POSTS.c.valid_to.is_(None)) | (_POSTS.c.valid_to >= bindparam("day")))
 
 
-def held_posts(session: Session, actor: Actor, day: dt.date) -> list[Any]:
-    """(id, role, organisation_id) of the posts the actor holds on ``day`` — one light query per firing."""
+def held_posts(session: Session, actor: Actor, day: dt.date) -> list[HeldPost]:
+    """The posts the actor holds on ``day`` (a firing reads them with its row lock instead: ``lock_row``)."""
     if actor.person_id is None:
         return []
-    return list(session.execute(_HELD, {"person_id": actor.person_id, "day": day}).all())
+    return [HeldPost(*r) for r in session.execute(_HELD, {"person_id": actor.person_id, "day": day})]
 
 
 def people_with_role(session: Session, org_id: int, role: str, day: dt.date) -> list[int]:
@@ -498,7 +498,7 @@ def _event_label(wf: Workflow, trigger: str) -> str:
 
 
 def resolve_post(session: Session, actor: Actor, roles: list[str], orgs: dict[str, int], day: dt.date,
-                 wanted_role: str | None = None, held: list[Any] | None = None) -> tuple[Any, str]:
+                 wanted_role: str | None = None, held: list[HeldPost] | None = None) -> tuple[HeldPost | None, str]:
     """The actor's post that allows one of ``roles`` on ``day`` for an entity under ``orgs``."""
     if actor.is_system:
         return (None, "system") if "system" in roles else (None, "")
