@@ -10,15 +10,18 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.stamp-install
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Debian packages the tests use (Chinese font for PDFs, pdftoppm, headless browser for e2e tests).
-SYSDEPS = fonts-wqy-zenhei poppler-utils chromium
+# Debian packages the tests use (Chinese font for PDFs and diagrams, pdftoppm, headless browser for e2e
+# tests, Graphviz's dot for the state diagrams of the web pages).
+SYSDEPS = fonts-wqy-zenhei poppler-utils chromium graphviz
+# The Debian package documents are printed with (the embedded CJK font); `make run` makes sure of it.
+FONTDEPS = fonts-wqy-zenhei
 # Debian packages the benchmarks use (wrk: the HTTP load generator of bench/http.py).
 BENCHDEPS = wrk
 # Upper bound of the whole pytest run, in seconds (CI allows 90 minutes for everything).
 TEST_TIMEOUT ?= 1500
 PYTEST_ARGS ?=
 
-.PHONY: help venv install sysdeps benchdeps run test lint typecheck bench lock clean
+.PHONY: help venv install sysdeps fonts benchdeps run test lint typecheck bench lock clean
 
 help:
 	@echo "make run        create/migrate the database, load the demo city if empty, serve on http://$(HOST):$(PORT)"
@@ -62,10 +65,14 @@ endef
 sysdeps:
 	$(call install_debs,$(SYSDEPS),tests using them will skip or fail)
 
+fonts:
+	$(call install_debs,$(FONTDEPS),documents (PDF) will fail naming the package until it is installed)
+
 benchdeps:
 	$(call install_debs,$(BENCHDEPS),bench/http.py falls back to its slower Python load generator)
 
-run: install
+run: install fonts
+	$(BIN)/fundflow audit keygen --if-missing
 	$(BIN)/fundflow demo --if-empty
 	$(BIN)/fundflow demo --accounts
 	exec $(BIN)/fundflow serve --host $(HOST) --port $(PORT)

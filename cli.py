@@ -197,6 +197,267 @@ def policy_publish(file: str, city_code: str, effective: str, note: str) -> None
     click.echo(f"已发布 {city_code} 第 {row.version} 版政策,{day.isoformat()} 起生效")
 
 
+# ------------------------------------------------------------------------------------------ org
+# (organisation and roster commands: workflow.org, workflow.roster, workflow.accounts)
+
+
+@main.group("org")
+def org_group() -> None:
+    """组织与名单:大社区、社区的新设、更名、调整、撤销,名单导入,账号密码。"""
+
+
+def _org_actor(database, username: str | None):  # type: ignore[no-untyped-def]
+    """``--actor USERNAME``: act as that city administrator (checked like the API); else the operator."""
+    from workflow.engine import Actor
+    from workflow.org import CLI
+
+    if not username:
+        return CLI
+    from sqlalchemy import select
+
+    from store.models import Person
+
+    with database.uow(write=False) as uow:
+        pid = uow.session.execute(select(Person.id).where(Person.username == username)).scalar_one_or_none()
+    if pid is None:
+        click.echo(f"用户 {username} 不存在", err=True)
+        sys.exit(2)
+    return Actor(int(pid), username)
+
+
+def _org_refused(exc) -> None:  # type: ignore[no-untyped-def]
+    v = exc.verdict
+    click.echo(f"未执行: {v.message}({v.article},{v.code})", err=True)
+    sys.exit(1)
+
+
+def _org_run(action, actor_name: str | None):  # type: ignore[no-untyped-def]
+    """Run ``action(session, actor)`` in one unit of work; a refusal exits 1 naming its article."""
+    from store.bootstrap import prepare
+    from workflow.services import ServiceError
+
+    database = _db()
+    prepare(database)
+    actor = _org_actor(database, actor_name)
+    try:
+        with database.uow() as uow:
+            result = action(uow.session, actor)
+            uow.commit()
+    except ServiceError as exc:
+        _org_refused(exc)
+    return result
+
+
+_ACTOR_OPTION = click.option("--actor", "actor_name", default=None, metavar="USERNAME",
+                             help="以该市管理员(city_admin)的身份操作并记入审计;缺省为服务器上的操作员(cli)")
+
+
+@org_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def org_list(as_json: bool) -> None:
+    """列出全部组织(市 → 大社区 → 社区),含已撤销的。"""
+    from rules.org import level_label
+    from store.bootstrap import prepare
+    from workflow.org import tree
+
+    database = _db()
+    prepare(database)
+    with database.uow(write=False) as uow:
+        nodes = tree(uow.session)
+    if as_json:
+        click.echo(json.dumps([{**n.as_dict(), "closed_on": n.closed_on.isoformat() if n.closed_on else None}
+                               for n in nodes], ensure_ascii=False, indent=2))
+        return
+    if not nodes:
+        click.echo("尚无组织。先用 fundflow org create --level city 建立市,再导入名单。")
+    indent = {"city": "", "area": "  ", "community": "    "}
+    for n in nodes:
+        closed = f"  (已于 {n.closed_on.isoformat()} 撤销)" if n.closed_on else ""
+        click.echo(f"{indent.get(n.level, '')}{n.code}  {n.name}  [{level_label(n.level)}]{closed}")
+
+
+@org_group.command("create")
+@click.option("--level", type=click.Choice(["city", "area", "community"]), required=True,
+              help="city(市,仅限本命令)、area(大社区)或 community(社区)")
+@click.option("--code", required=True, help="组织代码,全系统唯一,如 S06")
+@click.option("--name", required=True, help="名称,如 向阳社区")
+@click.option("--parent", "parent_code", default=None, help="上级组织代码(大社区填市,社区填大社区)")
+@_ACTOR_OPTION
+def org_create(level: str, code: str, name: str, parent_code: str | None, actor_name: str | None) -> None:
+    """新设市、大社区或社区。新设的市同时发布细则默认值的第 1 版政策。"""
+    from workflow import org
+
+    def act(s, actor):  # type: ignore[no-untyped-def]
+        parent_id = org.by_code(s, parent_code).id if parent_code else None
+        made = org.create(s, actor, level, code, name, parent_id)
+        return made.code, made.name
+
+    made_code, made_name = _org_run(act, actor_name)
+    click.echo(f"已新设{ {'city': '市', 'area': '大社区', 'community': '社区'}[level] } {made_code} {made_name}")
+
+
+@org_group.command("rename")
+@click.argument("code")
+@click.argument("name")
+@_ACTOR_OPTION
+def org_rename(code: str, name: str, actor_name: str | None) -> None:
+    """将组织 CODE 更名为 NAME。"""
+    from workflow import org
+
+    def act(s, actor):  # type: ignore[no-untyped-def]
+        return org.rename(s, actor, org.by_code(s, code).id, name).name
+
+    click.echo(f"{code} 已更名为 {_org_run(act, actor_name)}")
+
+
+@org_group.command("move")
+@click.argument("code")
+@click.argument("area_code")
+@click.option("--reason", default="", help="调整原因(记入审计)")
+@_ACTOR_OPTION
+def org_move(code: str, area_code: str, reason: str, actor_name: str | None) -> None:
+    """将社区 CODE 调整到同一市内的大社区 AREA_CODE(自此由新大社区行使职权)。"""
+    from workflow import org
+
+    def act(s, actor):  # type: ignore[no-untyped-def]
+        return org.move(s, actor, org.by_code(s, code).id, org.by_code(s, area_code).id, reason=reason).code
+
+    _org_run(act, actor_name)
+    click.echo(f"社区 {code} 已调整到大社区 {area_code}")
+
+
+@org_group.command("close")
+@click.argument("code")
+@click.option("--reason", required=True, help="撤销原因")
+@_ACTOR_OPTION
+def org_close(code: str, reason: str, actor_name: str | None) -> None:
+    """撤销大社区或社区 CODE(自今日起;记录保留,岗位任期今日结束)。"""
+    from workflow import org
+
+    def act(s, actor):  # type: ignore[no-untyped-def]
+        return org.close(s, actor, org.by_code(s, code).id, reason)
+
+    closed = _org_run(act, actor_name)
+    frozen = "".join(f";冻结 {y['year']} 年度(拨付 {y['allocation']} 元,上年结余 {y['carry_in']} 元)"
+                     for y in closed.frozen_years)
+    click.echo(f"{code} 已于 {closed.org.closed_on.isoformat()} 撤销,结束岗位任期 {closed.ended_posts} 个{frozen}")
+
+
+class _Bar:
+    """A click progress bar on a terminal (stderr), nothing elsewhere: piped output stays clean."""
+
+    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+        self.stream = stream
+        self.bar = None
+
+    def start(self, label: str, total: int) -> None:
+        from workflow.roster import STEP
+
+        self.finish()
+        if self.stream.isatty() and total >= 2 * STEP:
+            self.bar = click.progressbar(length=total, label=label, file=self.stream, show_pos=True)
+            self.bar.__enter__()
+
+    def advance(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.bar.length - self.bar.pos)
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@org_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只检查并报告将要做的变更,不写入")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果(或错误列表)")
+@_ACTOR_OPTION
+def org_import(file: str, dry_run: bool, as_json: bool, actor_name: str | None) -> None:
+    """导入名单(.xlsx 或 UTF-8 .csv):大社区、社区及人员的岗位和任期(格式见 README)。
+
+    先检查整个文件;有任何错误时逐行列出(行号、列)且不导入任何数据。再次导入同一名单是安全的。"""
+    from pathlib import Path
+
+    from store.bootstrap import prepare
+    from workflow.roster import RosterError, import_roster
+    from workflow.services import ServiceError
+
+    data = Path(file).read_bytes()
+    database = _db()
+    prepare(database)
+    actor = _org_actor(database, actor_name)
+    bar = _Bar(sys.stderr)
+    try:
+        with database.uow() as uow:
+            result = import_roster(uow.session, actor, data, Path(file).name, dry_run=dry_run, progress=bar)
+            if not dry_run:
+                uow.commit()
+    except RosterError as exc:
+        bar.finish()
+        if as_json:
+            click.echo(json.dumps({"ok": False, "errors": [e.as_dict() for e in exc.errors]}, ensure_ascii=False))
+        else:
+            click.echo(f"导入失败: {file} 有 {len(exc.errors)} 处错误(第 {'、'.join(map(str, exc.rows))} 行),"
+                       "未导入任何数据(第二条)", err=True)
+            for e in exc.errors:
+                click.echo(f"  {e}", err=True)
+        sys.exit(1)
+    except ServiceError as exc:
+        bar.finish()
+        _org_refused(exc)
+    if as_json:
+        click.echo(json.dumps({"ok": True, **result.as_dict()}, ensure_ascii=False))
+        return
+    head = "检查通过(未写入)" if dry_run else "已导入"
+    click.echo(f"{head} {file}: {result.rows} 行;新设大社区 {result.areas_created} 个、社区 {result.communities_created} 个,"
+               f"更名 {result.orgs_renamed} 个;新建人员 {result.people_created} 人、更新 {result.people_updated} 人;"
+               f"新任岗位 {result.posts_created} 个、调整任期 {result.posts_updated} 个;"
+               f"未变 {result.orgs_unchanged + result.people_unchanged + result.posts_unchanged} 项")
+    if result.without_password:
+        click.echo(f"{result.without_password} 人尚未设置密码,暂不能登录:用 fundflow org activation USERNAME "
+                   "签发一次性激活码,或 fundflow org set-password USERNAME 设置。")
+
+
+@org_group.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码(一行),用于脚本")
+def org_set_password(username: str, password_stdin: bool) -> None:
+    """为账号设置密码(输入两次,不回显);其现有登录会话随即失效。"""
+    from argon2 import PasswordHasher
+
+    from workflow import accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
+    hashed = PasswordHasher().hash(password)
+
+    def act(s, actor):  # type: ignore[no-untyped-def]
+        accounts.set_password(s, actor, accounts.find_person(s, username), password, hashed)
+
+    _org_run(act, None)
+    click.echo(f"已为 {username} 设置密码")
+
+
+@org_group.command("activation")
+@click.argument("username")
+@click.option("--hours", type=click.IntRange(1, 24 * 30), default=72, show_default=True, help="有效小时数")
+@_ACTOR_OPTION
+def org_activation(username: str, hours: int, actor_name: str | None) -> None:
+    """签发一次性激活码:本人以此码在 POST /api/v1/auth/activate 设置密码(只显示这一次)。"""
+    from workflow import accounts, clock
+
+    def act(s, actor):  # type: ignore[no-untyped-def]
+        return accounts.issue_activation(s, actor, accounts.find_person(s, username), hours)
+
+    issued = _org_run(act, actor_name)
+    until = issued.expires_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"{issued.username} 的激活码: {issued.code}(北京时间 {until} 前有效,仅可使用一次)")
+
+
 # --------------------------------------------------------------------------------------- ledger
 
 
@@ -340,18 +601,219 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """逐条校验审计哈希链;发现断链时以非零状态退出并指出第一处断点。"""
-    from workflow.audit import verify
+@click.option("--published", "published", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="另一份已公布的签名根(公示栏或 /api/v1/public/audit/roots 保存的 JSON,或见证日志),可多次给出")
+@click.option("--full", is_flag=True, help="逐个重算每个签名根的全部链头默克尔根(默认只重算最近一个)")
+def audit_verify(published: tuple[str, ...], full: bool) -> None:
+    """校验审计链:每条哈希链、每日签名根(签名、默克尔根、是否被删除)、链与业务表(审批、付款、签核、签字、状态)。
+
+    发现问题时逐条列出并以非零状态退出。签名用本机配置的公钥校验(签名密钥文件,或
+    FUNDFLOW_AUDIT_PUBLIC_KEYS),从不信任数据库中的公钥。
+    """
+    from pathlib import Path
+
+    from workflow.anchors import verify_all
 
     database = _db()
     with database.uow(write=False) as uow:
-        result = verify(uow.session)
+        result = verify_all(uow.session, published=[Path(p) for p in published], full=full)
     if result.ok:
-        click.echo(f"审计链完整: {result.chains} 条链,{result.checked} 个事件")
+        unanchored = result.checked - result.anchored_events
+        click.echo(f"审计链完整: {result.chains} 条链,{result.checked} 个事件;签名根 {result.roots} 个,"
+                   f"已锚定 {result.anchored_events} 个事件,最近签名之后 {unanchored} 个事件尚待签名")
         return
-    click.echo(f"审计链断裂: {result.broken}", err=True)
+    for problem in result.problems:
+        click.echo(f"审计链断裂: {problem}", err=True)
+    click.echo(f"共发现 {len(result.problems)} 处问题", err=True)
     sys.exit(1)
+
+
+@audit.command("sign")
+def audit_sign() -> None:
+    """立即签署一个审计签名根(全部审计链的链头;调度器每日 23:50 自动签署)。"""
+    from store.bootstrap import prepare
+    from workflow.anchors import KeyError_, sign_root
+
+    database = _db()
+    prepare(database)
+    try:
+        signed = sign_root(database)
+    except KeyError_ as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    click.echo(f"已签署签名根 #{signed.seq}({signed.day}):{signed.chains} 条链,{signed.events} 个事件,"
+               f"本次变化 {signed.delta_count} 条;默克尔根 {signed.state_root};密钥 {signed.key_id}")
+
+
+@audit.command("keygen")
+@click.option("--file", "path", default=None, help="私钥文件(默认 FUNDFLOW_AUDIT_KEY_FILE 或 keys/audit-signing.key)")
+@click.option("--if-missing", is_flag=True, help="文件已存在时什么也不做")
+def audit_keygen(path: str | None, if_missing: bool) -> None:
+    """生成审计签名密钥(Ed25519,PEM,权限 0600);密钥不进数据库,请另行备份。"""
+    from pathlib import Path
+
+    from workflow.anchors import Settings, generate_key_file, load_signing_key
+
+    settings = Settings.from_env()
+    target = Path(path) if path else settings.key_file
+    if target.exists():
+        if if_missing:
+            key = load_signing_key(Settings(key_file=target))
+            click.echo(f"审计签名密钥已存在: {target}(密钥 {key.key_id})")
+            return
+        click.echo(f"{target} 已存在,不覆盖(更换密钥须先备份并移走旧文件,旧公钥加入 FUNDFLOW_AUDIT_PUBLIC_KEYS)",
+                   err=True)
+        sys.exit(1)
+    key = generate_key_file(target)
+    click.echo(f"已生成审计签名密钥: {target}(密钥 {key.key_id},公钥 {key.public_hex})")
+
+
+@audit.command("public-key")
+def audit_public_key() -> None:
+    """打印签名公钥(十六进制),供公示与第三方核验。"""
+    from workflow.anchors import KeyError_, load_signing_key
+
+    try:
+        key = load_signing_key()
+    except KeyError_ as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    click.echo(f"{key.public_hex}  (密钥 {key.key_id})")
+
+
+@audit.command("roots")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出(与公开接口相同)")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=30, show_default=True)
+def audit_roots(as_json: bool, limit: int) -> None:
+    """列出最近的审计签名根。"""
+    from workflow.anchors import roots
+
+    database = _db()
+    with database.uow(write=False) as uow:
+        items = roots(uow.session, limit=limit)
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        click.echo("尚无签名根(fundflow audit sign 立即签署)")
+    for r in items:
+        click.echo(f"#{r['seq']:<5} {r['day']}  {r['chains']} 条链 {r['events']} 个事件  {r['state_root']}  密钥 {r['key_id']}")
+
+
+# ------------------------------------------------------------------------------- documents, archive
+# (issue 10: printed documents and the archive of a community-year)
+
+
+def _font_or_exit() -> None:
+    from documents import FontMissing, ensure_fonts
+
+    try:
+        ensure_fonts()
+    except FontMissing as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+@main.group("archive", invoke_without_command=True)
+@click.option("--community", "community_code", default=None, help="社区代码,如 S01")
+@click.option("--year", type=int, default=None, help="经费年度,如 2026")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="输出的 zip 文件")
+@click.pass_context
+def archive_cmd(ctx: click.Context, community_code: str | None, year: int | None, out_path: str | None) -> None:
+    """社区经费年度档案(第十七条):fundflow archive --community CODE --year YEAR --out FILE.zip
+
+    档案含全部文件(PDF)与原始记录、明细账(xlsx)、每个项目和经费年度的审计事件、各审计链的末端哈希,
+    以及清单 manifest.json(文件、sha256、所证明的事项、所依据的审计事件)。核验:fundflow archive verify FILE.zip
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not (community_code and year and out_path):
+        click.echo("用法: fundflow archive --community CODE --year YEAR --out FILE.zip"
+                   "(或 fundflow archive verify FILE.zip)", err=True)
+        sys.exit(2)
+    from pathlib import Path
+
+    from workflow.archive import ArchiveError, build_archive
+
+    _font_or_exit()
+    database = _db()
+    target = Path(out_path)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as out, click.progressbar(length=0, label="正在生成档案", file=sys.stderr) as bar:
+            def progress(tasks):  # type: ignore[no-untyped-def]
+                bar.length = len(tasks)
+                for task in tasks:
+                    yield task
+                    bar.update(1)
+
+            built = build_archive(database, community_code, year, out, progress=progress)
+    except ArchiveError as exc:
+        partial.unlink(missing_ok=True)
+        click.echo(f"无法生成档案: {exc}", err=True)
+        sys.exit(2)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # never leave half an archive behind
+        raise
+    partial.replace(target)
+    click.echo(f"档案已写入 {target}: {built.path_count} 个文件(含清单),其中 {built.codes} 份带核验码的文件;"
+               f"清单 sha256 {built.manifest_sha256}")
+
+
+@archive_cmd.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def archive_verify(file: str) -> None:
+    """核验档案:逐个文件核对 sha256,逐条重算审计哈希链;不符时以非零状态退出并指出第一处不符。"""
+    from workflow.anchors import Settings, trusted_keys
+    from workflow.archive import verify_archive
+
+    with open(file, "rb") as f:
+        check = verify_archive(f, trusted_keys(Settings.from_env()))
+    if check.ok:
+        click.echo(f"档案完整: {check.files} 个文件与清单一致,{check.chains} 条审计链、{check.events} 个审计事件可重算")
+        root = check.signed_root
+        if root:
+            click.echo(f"已核验第 {root['seq']} 号每日签名根({root['day']},密钥 {root['key_id']},请与公示的公钥核对):"
+                       "档案中的审计链与签名时一致")
+        else:
+            click.echo("档案未附每日签名根:只能证明档案内部一致,不能证明档案未被整体改写")
+        return
+    click.echo(f"档案核验失败: {check.first}", err=True)
+    if len(check.problems) > 1:
+        click.echo(f"(另有 {len(check.problems) - 1} 处不符)", err=True)
+    sys.exit(1)
+
+
+@main.command("document")
+@click.argument("kind", type=click.Choice(["application_form", "notice", "minutes", "board_record",
+                                          "acceptance_record", "change_filing", "payment_voucher",
+                                          "annual_report", "annual_disclosure"]))
+@click.argument("object_id", type=click.IntRange(min=1))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="输出的 PDF 文件(默认按文件名写在当前目录)")
+def document_cmd(kind: str, object_id: int, out_path: str | None) -> None:
+    """打印一份文件(PDF)并登记其核验码,如 fundflow document application_form 12。"""
+    from workflow import papers
+
+    _font_or_exit()
+    database = _db()
+    try:
+        with database.uow(write=False) as uow:
+            printed = papers.render(uow.session, kind, object_id)
+        with database.uow() as uow:
+            papers.register(uow.session, kind, object_id, printed.doc, printed.owner, printed.sha256)
+            uow.commit()
+    except papers.Unavailable as exc:
+        click.echo(f"无法打印: {exc}", err=True)
+        sys.exit(2)
+    from pathlib import Path
+
+    target = Path(out_path or printed.filename)
+    target.write_bytes(printed.content)
+    from documents.codes import display
+
+    click.echo(f"已写入 {target}({len(printed.content)} 字节),核验码 {display(printed.code)}")
 
 
 # ---------------------------------------------------------------------------------------- demo
@@ -408,8 +870,11 @@ def _print_accounts(database, as_json: bool) -> None:  # type: ignore[no-untyped
 @click.option("--if-empty", is_flag=True, help="只在数据库中还没有任何组织时载入演示数据")
 @click.option("--accounts", is_flag=True, help="列出全部账号(用户名、密码、角色、组织),不载入数据")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出(账号列表或载入结果)")
-def demo(if_empty: bool, accounts: bool, as_json: bool) -> None:
-    """载入演示城市:1 个城市、1 个大社区、5 个社区、约 20 个处于各个状态的项目(全部由真实事件驱动)。
+@click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 1000),
+              help="放大倍数 N:N 个大社区、5N 个社区,人员、需求和项目同比放大(全部由真实事件驱动;×100 约需数分钟)")
+def demo(if_empty: bool, accounts: bool, as_json: bool, scale: int) -> None:
+    """载入演示城市:1 个城市、1 个大社区、5 个社区、约 20 个处于各个状态的项目(全部由真实事件驱动);
+    --scale N 载入 N 倍的城市(N 个大社区、5N 个社区)。
 
     演示城市只能载入空数据库(DATABASE_URL,默认 ./var/fundflow.db;需要时自动创建并迁移)。
     --accounts 列出账号;--json 以 JSON 输出账号或载入结果。
@@ -436,8 +901,9 @@ def demo(if_empty: bool, accounts: bool, as_json: bool) -> None:
     if not organisations:
         from workflow.demo import build_demo
 
-        click.echo("正在载入演示城市(按真实流程逐个触发事件,约需数秒)……", err=as_json)
-        build_demo(database)
+        click.echo(f"正在载入演示城市{'(×' + str(scale) + ')' if scale > 1 else ''}(按真实流程逐个触发事件,"
+                   f"约需{'数秒' if scale == 1 else f' {max(1, scale * 4 // 60)} 分钟'})……", err=as_json)
+        build_demo(database, scale=scale)
         loaded = True
     communities, by_state = _demo_summary(database)
     url = make_url(database.url).render_as_string(hide_password=True)
@@ -474,8 +940,14 @@ def serve(host: str, port: int, workers: int) -> None:
     database = _db()
     prepare(database)
     database.dispose()
+    from documents import FontMissing, ensure_fonts
+
+    try:
+        ensure_fonts()
+    except FontMissing as exc:  # the service runs; printing answers 503 with the same message
+        click.echo(f"警告: {exc}", err=True)
     click.echo(f"正在启动 fundflow 服务: http://{host}:{port}/  (健康检查 /healthz,Ctrl-C 停止)")
-    uvicorn.run("api.app:app", host=host, port=port, workers=workers)
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers, server_header=False)
 
 
 if __name__ == "__main__":

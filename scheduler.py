@@ -28,11 +28,13 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from store.db import Database
@@ -45,6 +47,7 @@ LOCK_KEY = 7234003
 """The advisory lock of the scheduler leader (7234001: migrations, 7234002: calendar seeding)."""
 MODES = ("auto", "always", "never")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+T = TypeVar("T")
 
 
 @dataclass
@@ -52,15 +55,19 @@ class Settings:
     leader: str = "auto"
     sweep_seconds: float = 30.0
     election_seconds: float = 15.0
+    heartbeat_seconds: float = 2.0
+    """How often the leader checks its lock connection (a ``SELECT 1``); on losing it, it takes the lock again
+    at once on a new connection, so a killed connection costs seconds, not an election tick."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """``FUNDFLOW_SCHEDULER`` (auto | always | never), ``FUNDFLOW_SWEEP_SECONDS`` (30),
-        ``FUNDFLOW_ELECTION_SECONDS`` (15)."""
+        ``FUNDFLOW_ELECTION_SECONDS`` (15), ``FUNDFLOW_HEARTBEAT_SECONDS`` (2)."""
         e = os.environ if env is None else env
         return cls(leader=(e.get("FUNDFLOW_SCHEDULER") or "auto").strip().lower(),
                    sweep_seconds=float(e.get("FUNDFLOW_SWEEP_SECONDS") or 30),
-                   election_seconds=float(e.get("FUNDFLOW_ELECTION_SECONDS") or 15))
+                   election_seconds=float(e.get("FUNDFLOW_ELECTION_SECONDS") or 15),
+                   heartbeat_seconds=float(e.get("FUNDFLOW_HEARTBEAT_SECONDS") or 2))
 
 
 class _Leadership:
@@ -166,9 +173,12 @@ class SchedulerHandle:
         with self._lock:
             try:
                 if self._leader:
-                    if not self.leadership.still_held():
-                        self._demote()
-                elif self.leadership.acquire():
+                    if self.leadership.still_held():
+                        return
+                    self._demote()
+                # a standby's tick, or a leader whose lock connection just died (killed, a restart): take
+                # the lock again now on a new connection rather than at the next tick
+                if self.leadership.acquire():
                     self._promote()
             except Exception:  # noqa: BLE001 - the database may be down; try again next tick
                 log.exception("scheduler election failed")
@@ -178,6 +188,9 @@ class SchedulerHandle:
         log.info("scheduler: this process leads (pid %s)", os.getpid())
         now = dt.datetime.now(clock.SHANGHAI)
         self.scheduler.add_job(self._catch_up, "date", run_date=now, id="catch_up", replace_existing=True)
+        if self.leadership.elected:
+            self.scheduler.add_job(self._elect, "interval", seconds=self.settings.heartbeat_seconds, id="heartbeat",
+                                   replace_existing=True)
         for spec in JOBS.values():
             args: dict[str, Any] = dict(spec.trigger_args)
             if spec.id == "sweep":
@@ -193,7 +206,7 @@ class SchedulerHandle:
         log.warning("scheduler: leadership lost, standing by")
         self._leader = False
         self.became_leader.clear()
-        for job_id in ["catch_up", *JOBS]:
+        for job_id in ["catch_up", "heartbeat", *JOBS]:
             with contextlib.suppress(Exception):  # not scheduled
                 self.scheduler.remove_job(job_id)
 
@@ -204,7 +217,7 @@ class SchedulerHandle:
     def _catch_up(self) -> None:
         if self._should_stop():
             return
-        result = run_once(self.db, should_stop=self._should_stop)
+        result = _retrying(lambda: run_once(self.db, should_stop=self._should_stop), "catch-up")
         s = result.sweep
         log.info("scheduler catch-up: %d deadlines made; fired %d, escalated %d, notified %d, refused %d, flagged %d",
                  result.created, s.fired, s.escalated, s.notified, s.refused, s.flagged)
@@ -214,15 +227,27 @@ class SchedulerHandle:
             if self._should_stop():
                 return
             try:
-                JOBS[job_id].func(self.db, self._should_stop)
+                _retrying(lambda: JOBS[job_id].func(self.db, self._should_stop), job_id)
             except Exception:  # noqa: BLE001 - logged; the next run tries again
                 log.exception("scheduler job %s failed", job_id)
         run.__name__ = f"fundflow_{job_id}"
         return run
 
 
+def _retrying(run: Callable[[], T], what: str) -> T:
+    """``run()``, once more if it failed on a pooled connection found dead (the database restarted, or its
+    backends were killed): SQLAlchemy then invalidates the whole pool, so the second try connects afresh."""
+    try:
+        return run()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("scheduler %s: database connection lost, trying again on a new one", what)
+        return run()
+
+
 def start(db: Database, leader: str = "auto", *, sweep_seconds: float | None = None,
-          election_seconds: float | None = None) -> SchedulerHandle:
+          election_seconds: float | None = None, heartbeat_seconds: float | None = None) -> SchedulerHandle:
     """Start the scheduler in this process (non-blocking); returns the handle to :func:`stop` it.
 
     ``leader``: ``auto`` (elect on PostgreSQL, lead on SQLite), ``always`` or ``never``. The other
@@ -237,7 +262,8 @@ def start(db: Database, leader: str = "auto", *, sweep_seconds: float | None = N
         raise ValueError(f"leader must be one of {', '.join(MODES)}, not {leader!r}")
     env = Settings.from_env()
     settings = Settings(leader=leader, sweep_seconds=sweep_seconds or env.sweep_seconds,
-                        election_seconds=election_seconds or env.election_seconds)
+                        election_seconds=election_seconds or env.election_seconds,
+                        heartbeat_seconds=heartbeat_seconds or env.heartbeat_seconds)
     sched = BackgroundScheduler(timezone=clock.SHANGHAI, job_defaults=dict(JOB_DEFAULTS))
     handle = SchedulerHandle(db=db, settings=settings, scheduler=sched, leadership=_Leadership(db, leader))
     sched.start()

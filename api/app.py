@@ -62,7 +62,8 @@ def create_app(database: Database | None = None, scheduler_mode: str | None = No
             opened.dispose()
             app.state.database = None
 
-    app = FastAPI(title=TITLE, lifespan=lifespan)
+    # /docs is served from the packaged Swagger UI (api.openapi.install_docs), never from a CDN
+    app = FastAPI(title=TITLE, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.database = database
     app.state.database_lock = threading.Lock()
 
@@ -85,6 +86,10 @@ def create_app(database: Database | None = None, scheduler_mode: str | None = No
     from api.install import install  # the /api/v1 routes, their errors, guards and OpenAPI
 
     install(app)
+    from api import openapi, pages
+
+    openapi.install_docs(app)  # /docs from the packaged Swagger UI (offline)
+    pages.install(app)  # the web pages; errors of page requests become pages
     return app
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, NotAuthenticated, NotFound, TooManyRequests
 from api.settings import Settings
+from store.counters import lock_name
 from store.db import Database
 from store.models import AuthSession, Organisation, Person, Post, RateLimitHit
 from workflow import clock
@@ -111,7 +112,7 @@ def posts_held(session: Session, person_id: int, day: dt.date) -> tuple[PostHeld
 
 
 def community_chain(session: Session, community_id: int) -> dict[str, int]:
-    """The chain of a community (from the engine's process cache); NotFound when the id is not a community."""
+    """The chain of a community (read afresh: a move holds at once); NotFound when the id is not a community."""
     try:
         chain = org_chain(session, community_id)
     except NoResultFound:
@@ -225,26 +226,52 @@ def _too_many(message: str, oldest: dt.datetime | None, window: int, now: dt.dat
     return TooManyRequests(message.format(minutes=minutes), headers={"Retry-After": str(retry)})
 
 
-def login(db: Database, settings: Settings, username: str, password: str, kind: str, ip: str,
-          user_agent: str = "") -> LoginResult:
-    """Check the password (argon2) and open a session; at most N failures per username and IP per window."""
-    username = username.strip()
-    key = f"{username.lower()}|{ip}"[:200]
-    now = wall_now()
+def _claim_login_attempt(db: Database, settings: Settings, user_key: str, address_key: str,
+                         now: dt.datetime) -> int:
+    """Count one login attempt against the username and the address *before* the password is checked, in one
+    serialised transaction: 429 when either is at its limit, else the id of the address's counted row.
+
+    Every attempt counts as a failure until its password is proven right, so parallel guesses cannot all
+    pass the check before any of them is recorded.
+    """
     window = settings.login_window_seconds
     since = now - dt.timedelta(seconds=window)
+    with db.uow() as uow:
+        s = uow.session
+        lock_name(s, f"rate:login|{user_key}", f"rate:login_ip|{address_key}")
+        count, oldest = _failures(s, "login", user_key, since)
+        if count >= settings.login_max_failures:
+            raise _too_many("该账号登录失败次数过多,请 {minutes} 分钟后再试", oldest, window, now)
+        count, oldest = _failures(s, "login_ip", address_key, since)
+        if count >= settings.login_max_failures_per_address:
+            raise _too_many("此地址登录失败次数过多,请 {minutes} 分钟后再试", oldest, window, now)
+        for bucket, key in (("login", user_key), ("login_ip", address_key)):  # what no window counts any more
+            s.execute(delete(RateLimitHit).where(RateLimitHit.bucket == bucket, RateLimitHit.key == key,
+                                                 RateLimitHit.at < since))
+        address_hit = RateLimitHit(bucket="login_ip", key=address_key, at=now)
+        s.add_all([RateLimitHit(bucket="login", key=user_key, at=now), address_hit])
+        uow.commit()
+        return address_hit.id
+
+
+def login(db: Database, settings: Settings, username: str, password: str, kind: str, ip: str,
+          user_agent: str = "") -> LoginResult:
+    """Check the password (argon2) and open a session.
+
+    At most ``login_max_failures`` failures per username (from any address) and
+    ``login_max_failures_per_address`` per address (on any accounts) within the window; the attempt is counted
+    before the password is checked (:func:`_claim_login_attempt`) and forgiven once it succeeds.
+    """
+    username = username.strip()
+    user_key, address_key = username.lower()[:200], (ip or "-")[:200]
+    now = wall_now()
+    address_hit = _claim_login_attempt(db, settings, user_key, address_key, now)
     with db.uow(write=False) as uow:
-        count, oldest = _failures(uow.session, "login", key, since)
         person = uow.session.execute(select(Person.id, Person.password_hash, Person.active, Person.display_name,
                                             Person.username).where(Person.username == username)).one_or_none()
-    if count >= settings.login_max_failures:
-        raise _too_many("登录失败次数过多,请 {minutes} 分钟后再试", oldest, window, now)
-    # verified outside any write transaction: argon2 takes tens of milliseconds on purpose
+    # verified outside any transaction: argon2 takes tens of milliseconds on purpose
     ok = _verify(person[1] if person else None, password)
     if not ok or person is None or not person[2]:
-        with db.uow() as uow:
-            uow.session.add(RateLimitHit(bucket="login", key=key, at=now))
-            uow.commit()
         raise NotAuthenticated("用户名或密码错误" if (person is None or not ok) else "账号已停用",
                                code="auth.invalid_credentials")
     pid, hashed, _active, name, uname = person
@@ -253,14 +280,21 @@ def login(db: Database, settings: Settings, username: str, password: str, kind: 
     expires = now + dt.timedelta(minutes=ttl)
     with db.uow() as uow:
         s = uow.session
-        s.execute(delete(RateLimitHit).where(RateLimitHit.bucket == "login", RateLimitHit.key == key))
+        # a success forgives this username's failures, and this attempt on the address's count
+        s.execute(delete(RateLimitHit).where(RateLimitHit.bucket == "login", RateLimitHit.key == user_key))
+        s.execute(delete(RateLimitHit).where(RateLimitHit.id == address_hit))
         if _hasher.check_needs_rehash(hashed):
             s.execute(update(Person).where(Person.id == pid).values(password_hash=_hasher.hash(password)))
         s.add(AuthSession(token_hash=token_hash(token), person_id=pid, kind=kind,
                           csrf_hash=token_hash(csrf) if csrf else "", created_at=now, expires_at=expires,
-                          revoked_at=None, ip=ip[:64], user_agent=user_agent[:200]))
+                          revoked_at=None, ip=ip[:64], user_agent=_printable(user_agent)[:200]))
         uow.commit()
     return LoginResult(token, csrf, expires, pid, uname, name)
+
+
+def _printable(text: str) -> str:
+    """A header value as it may be stored: control characters dropped."""
+    return "".join(c for c in text if c.isprintable())
 
 
 def logout(db: Database, session_id: int) -> None:
@@ -274,6 +308,7 @@ def count_hit(db: Database, bucket: str, key: str, limit: int, window: int, mess
     """Count one attempt; raise 429 when ``limit`` attempts were already made within ``window`` seconds."""
     now = wall_now()
     with db.uow() as uow:
+        lock_name(uow.session, f"rate:{bucket}|{key[:200]}")
         count, oldest = _failures(uow.session, bucket, key[:200], now - dt.timedelta(seconds=window))
         if count >= limit:
             raise _too_many(message, oldest, window, now)

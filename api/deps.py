@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import auth
 from api.errors import NotAuthenticated, PreconditionFailed
-from api.reads import ReadCache, reading
+from api.reads import ReadCache, read_retrying
 from api.settings import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Settings
 from store.db import Database
 
@@ -47,16 +47,12 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 
 async def read_in_thread(db: Database, read: Callable[..., T], *args: Any) -> T:
     """``read(session, *args)`` in one trip to the thread pool and its own read session, closed (its
-    connection given back) before the thread ends.
+    connection given back) before the thread ends; tried once more when its pooled connection was dead.
 
     For ``async`` routes: FastAPI runs a synchronous route in the thread pool and then validates its
     answer in the thread pool again, each trip a wake-up of a thread and of the event loop.
     """
-    def work() -> T:
-        with reading(db) as session:
-            return read(session, *args)
-
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(read_retrying, db, read, *args)
 
 
 async def get_cache(request: Request) -> ReadCache:
@@ -75,16 +71,14 @@ def optional_viewer(request: Request, db: DB,
     # in its own read session, closed before the route runs: a request holds a database connection only
     # while one of its threads runs (never while it waits for a thread or its answer is sent)
     if bearer:
-        with reading(db) as session:
-            return auth.authenticate(session, bearer, "bearer")
+        return read_retrying(db, auth.authenticate, bearer, "bearer")
     if cookie:
         csrf = None
         if request.method not in SAFE_METHODS:
             # double submit: the header must equal the cookie, and the token must be this session's
             header, echoed = request.headers.get(CSRF_HEADER, ""), request.cookies.get(CSRF_COOKIE, "")
             csrf = header if header and header == echoed else ""
-        with reading(db) as session:
-            return auth.authenticate(session, cookie, "cookie", csrf)
+        return read_retrying(db, auth.authenticate, cookie, "cookie", csrf)
     return None
 
 

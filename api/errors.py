@@ -13,8 +13,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
+from rules.articles import code_article, field_article
 from rules.verdict import Verdict
 
 PROBLEM = "application/problem+json"
@@ -24,12 +28,14 @@ TITLES = {
     400: "请求无效", 401: "未登录或登录已失效", 403: "无权执行此操作", 404: "未找到", 405: "不支持该请求方法",
     406: "无法提供所要求的格式", 409: "规则不允许此操作", 412: "记录已被修改", 413: "提交的内容过大",
     415: "内容类型不支持", 422: "提交的内容不正确", 429: "请求过于频繁", 500: "服务器内部错误",
+    503: "服务暂时不可用",
 }
 
 
 class ProblemItem(BaseModel):
     loc: str = Field(description="出错的位置,如 body.amount")
     msg: str = Field(description="中文说明")
+    article: str = Field("", description="该字段所依据的《细则》条款(字段受某条规则约束时)")
 
 
 class Problem(BaseModel):
@@ -109,6 +115,8 @@ class TooManyRequests(ApiError):
 
 def problem_body(status: int, detail: str, code: str, article: str = "",
                  errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The problem document; a refusal raised without an article cites the one ``rules.articles`` decides."""
+    article = article or code_article(code)
     return {"type": f"urn:fundflow:problem:{code}", "title": TITLES.get(status, "请求失败"), "status": status,
             "detail": detail, "code": code, "article": article, "errors": errors or []}
 
@@ -152,6 +160,9 @@ def _message(err: dict[str, Any]) -> str:
     ctx = err.get("ctx") or {}
     if kind in _MESSAGES:
         return _MESSAGES[kind]
+    if kind in ("too_long", "too_short") and isinstance(err.get("input"), str):
+        # a text field whose constraints follow a validator (schemas' Clean) reports the generic kinds
+        kind = "string_" + kind
     if kind == "string_too_long":
         return f"文本过长,最多 {ctx.get('max_length')} 个字符"
     if kind == "string_too_short":
@@ -170,22 +181,71 @@ def _message(err: dict[str, Any]) -> str:
     return "格式不正确"
 
 
-def validation_items(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+def validation_items(errors: list[dict[str, Any]], context: str = "", context_article: str = "") -> list[dict[str, str]]:
+    """Each error with its location, its Chinese message and the article of the rule governing the field."""
     items = []
     for err in errors[:20]:
         loc = ".".join(str(p) for p in err.get("loc", ()))
-        items.append({"loc": loc, "msg": _message(err)})
+        article = field_article(err.get("loc", ()), context_article, context) if context or context_article else ""
+        items.append({"loc": loc, "msg": _message(err), "article": article})
     return items
 
 
-def validation_problem(errors: list[dict[str, Any]]) -> ApiError:
-    items = validation_items(errors)
-    first = items[0] if items else {"loc": "", "msg": "格式不正确"}
+def validation_problem(errors: list[dict[str, Any]], context: str = "", context_article: str = "") -> ApiError:
+    """A 422 for malformed input; ``context`` names the request (an event's trigger, or a key of
+    ``rules.articles.CONTEXT_ARTICLES``) and ``context_article`` is an event's own article."""
+    items = validation_items(errors, context, context_article)
+    first = items[0] if items else {"loc": "", "msg": "格式不正确", "article": ""}
     detail = f"提交的内容不正确: {first['loc']} {first['msg']}".strip()
-    return Unprocessable(detail, errors=items)
+    return Unprocessable(detail, errors=items, article=first["article"])
+
+
+#: the requests that are no workflow event, by route name, and the context their fields are judged in
+ROUTE_CONTEXTS = {"create_project": "proposal", "create_need": "need", "open_year": "fund_year_open",
+                  "object_to_notice": "object"}
+
+
+def request_context(request: Request) -> tuple[str, str]:
+    """(context, its article) of the route a request matched: an event's trigger and article, or a request
+    kind of ``ROUTE_CONTEXTS``; ("", "") for reads and forms no rule governs."""
+    route = request.scope.get("route")
+    name = str(getattr(route, "name", "") or "")
+    for prefix, entity in (("project_event_", "project"), ("fund_year_event_", "fund_year")):
+        if name.startswith(prefix):
+            from workflow.machines import workflow_for
+
+            trigger = name.removeprefix(prefix)
+            return trigger, workflow_for(entity).article(trigger)
+    context = ROUTE_CONTEXTS.get(name, "")
+    if context == "object":
+        from workflow.machines import workflow_for
+
+        return context, workflow_for("project").article(context)
+    return context, ""
 
 
 # ------------------------------------------------------------------------------- handlers
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(app: Any, scope: Scope) -> list[str]:
+    """Every method some route of ``app`` answers at the request's path (the ``Allow`` header of a 405)."""
+    allowed = []
+    for method in _METHODS:
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if state is not None:
+        return bool(state == "23505")
+    return "UNIQUE constraint failed" in str(orig)
+
 
 _HTTP_DETAIL = {404: "请求的地址不存在", 405: "该地址不支持此请求方法", 401: "请先登录", 403: "无权执行此操作"}
 
@@ -198,19 +258,51 @@ def install(app: FastAPI) -> None:
         return problem_response(exc.status, exc.detail, exc.code, exc.article, exc.headers, exc.errors)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        err = validation_problem(list(exc.errors()))
-        return problem_response(err.status, err.detail, err.code, errors=err.errors)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        err = validation_problem(list(exc.errors()), *request_context(request))
+        return problem_response(err.status, err.detail, err.code, err.article, errors=err.errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
             # a body that is not JSON (or not UTF-8) is a bad payload like any other
-            return problem_response(422, "提交的内容不正确: body 不是有效的 JSON", "payload.invalid",
-                                    errors=[{"loc": "body", "msg": "不是有效的 JSON"}])
+            _context, article = request_context(request)
+            return problem_response(422, "提交的内容不正确: body 不是有效的 JSON", "payload.invalid", article,
+                                    errors=[{"loc": "body", "msg": "不是有效的 JSON", "article": article}])
+        if exc.status_code == 400 and "multipart" in str(exc.detail).lower():
+            # so is a file upload whose multipart/form-data framing is broken (Starlette's parser refused it)
+            _context, article = request_context(request)
+            return problem_response(422, "提交的内容不正确: body 不是有效的 multipart/form-data 表单", "payload.invalid",
+                                    article, errors=[{"loc": "body", "msg": "不是有效的 multipart/form-data 表单",
+                                                      "article": article}])
         detail = _HTTP_DETAIL.get(exc.status_code) or (exc.detail if isinstance(exc.detail, str) else "请求失败")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
-        return problem_response(exc.status_code, detail, code, headers=dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        return problem_response(exc.status_code, detail, code, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # the safety net: a unique key or reference that a concurrent request took first (the places where
+        # that is expected answer with their own code); never a 500
+        log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        if _is_unique_violation(exc):
+            return problem_response(409, "与已有记录重复(可能有人同时提交了相同的内容),请刷新后重试",
+                                    "conflict.duplicate")
+        return problem_response(409, "所引用的记录不存在或已被修改,请刷新后重试", "conflict.reference")
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        log.warning("data error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(422, "提交的内容超出允许的范围或含有无法保存的字符", "payload.unstorable")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        # a lost connection, a deadlock or a serialisation failure: nothing was written, try again
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(503, "数据库暂时不可用或繁忙,请稍后重试", "server.database_busy",
+                                headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

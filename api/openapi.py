@@ -26,6 +26,7 @@ TAGS = [
     {"name": "projects", "description": "项目及其全部操作"},
     {"name": "fund years", "description": "经费年度"},
     {"name": "public", "description": "公示栏、异议与年度公示(无需登录)"},
+    {"name": "documents", "description": "文件下载(PDF、Excel、年度档案)与纸质文件核验"},
     {"name": "administration", "description": "用户与岗位、政策版本、节假日安排、审计核验(市管理员)"},
     {"name": "ops", "description": "运维"},
 ]
@@ -64,3 +65,30 @@ def install(app: FastAPI) -> None:
         return schema
 
     app.openapi = custom_openapi  # type: ignore[method-assign]
+
+
+SWAGGER_STATIC = "/static/swagger-ui"
+
+
+def install_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the packaged ``swagger-ui-bundle`` (served by fundflow itself, so the page
+    works on an intranet without internet). The OpenAPI document is the same ``/openapi.json``."""
+    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(SWAGGER_STATIC, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+    oauth2_redirect = "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - 接口文档",
+                                   oauth2_redirect_url=oauth2_redirect,
+                                   swagger_js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{SWAGGER_STATIC}/swagger-ui.css",
+                                   swagger_favicon_url="/static/icons/emblem.svg")
+
+    @app.get(oauth2_redirect, include_in_schema=False)
+    async def docs_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from api.auth import PostHeld, Viewer, readable_communities, require_admin, require_read
-from api.errors import Forbidden, NotFound
+from api.errors import ApiError, Forbidden, NotFound
 from api.reads import ReadCache
 from rules import project as r_project
 from rules.money import format_yuan
-from rules.privacy import mask_name, mask_text
+from rules.privacy import mask_text
 from store.calendar import load_calendar
 from store.models import (
     Approval,
@@ -44,13 +44,15 @@ from store.models import (
 from workflow import clock
 from workflow.engine import ROLE_LABELS, org_chain, policy_of
 from workflow.machines import Workflow, workflow_for
+from workflow.public import public_name
 
 API = "/api/v1"
 #: events no user fires through the project/fund-year routes: timers, and the residents' objection
 #: (which has its own public route)
-NOT_USER_EVENTS = frozenset({"publicity_elapsed", "completion_elapsed", "disclosure_elapsed", "object"})
+NOT_USER_EVENTS = frozenset({"publicity_elapsed", "completion_elapsed", "disclosure_elapsed", "object",
+                             "accept_answer"})
 NOTICE_KINDS = {"publicity": "项目公示", "completion": "建成公示", "voucher_payment": "无发票支出公示",
-                "disclosure": "年度公示"}
+                "disclosure": "年度公示", "termination": "项目终止公示"}
 
 
 def local(instant: dt.datetime | None) -> dt.datetime | None:
@@ -155,7 +157,7 @@ def outcome_out(o: Any, trigger: str) -> dict[str, Any]:
 def need_out(n: Need) -> dict[str, Any]:
     return {"id": n.id, "community_id": n.community_id, "title": n.title, "description": n.description,
             "channel": n.channel, "residents_count": n.residents_count, "recorded_by": n.recorded_by,
-            "created_at": local(n.created_at)}
+            "created_at": local(n.created_at), "answer": n.answer, "answered_at": local(n.answered_at)}
 
 
 def list_needs(session: Session, viewer: Viewer, community: int | None, limit: int, offset: int) -> list[dict[str, Any]]:
@@ -223,11 +225,14 @@ _ROW = (select(_PJ, _FY.c.year, _PE.c.display_name.label("proposer_name"), _OR.c
         .join(_OR, _OR.c.id == _PJ.c.community_id).where(_PJ.c.id == _PID))
 _NEED_IDS = select(_PN.c.need_id).where(_PN.c.project_id == _PID).order_by(_PN.c.need_id)
 _LINE_ITEMS = (select(_LI.c.id, _LI.c.description, _LI.c.quantity, _LI.c.unit_price_fen, _LI.c.amount_fen,
-                      _LI.c.catalog_item, _LI.c.flagged_keywords)
+                      _LI.c.catalog_item, _LI.c.flagged_keywords, _LI.c.flag_decision, _LI.c.flag_decided_by,
+                      _LI.c.flag_decided_at, _LI.c.flag_note)
                .where(_LI.c.project_id == _PID).order_by(_LI.c.id))
 _PAY_ITEMS = (select(_PI.c.id, _PI.c.kind, _PI.c.amount_fen, _PI.c.payee, _PI.c.payee_account, _PI.c.invoice_no,
-                     _PI.c.status).where(_PI.c.project_id == _PID).order_by(_PI.c.id))
-_SIGNATURES = (select(_SG.c.payment_item_id, _SG.c.seq, _SG.c.role, _SG.c.person_id, _PE.c.display_name, _SG.c.at)
+                     _PI.c.status, _PI.c.issuer_tax_id, _PI.c.cancelled_at, _PI.c.cancel_reason)
+              .where(_PI.c.project_id == _PID).order_by(_PI.c.id))
+_SIGNATURES = (select(_SG.c.payment_item_id, _SG.c.seq, _SG.c.role, _SG.c.person_id, _PE.c.display_name, _SG.c.at,
+                      _SG.c.lapsed_at)
                .join(_PI, _PI.c.id == _SG.c.payment_item_id).outerjoin(_PE, _PE.c.id == _SG.c.person_id)
                .where(_PI.c.project_id == _PID).order_by(_SG.c.payment_item_id, _SG.c.seq))
 _EVIDENCE = (select(_VE.c.payment_item_id, _VE.c.kind).join(_PI, _PI.c.id == _VE.c.payment_item_id)
@@ -235,12 +240,14 @@ _EVIDENCE = (select(_VE.c.payment_item_id, _VE.c.kind).join(_PI, _PI.c.id == _VE
 _APPROVALS = (select(_AP.c.round, _AP.c.role, _AP.c.person_id, _PE.c.display_name, _AP.c.decision, _AP.c.at)
               .outerjoin(_PE, _PE.c.id == _AP.c.person_id)
               .where(_AP.c.project_id == _PID, _AP.c.round == bindparam("round")).order_by(_AP.c.id))
-_SIGNOFFS = (select(_SO.c.stage, _SO.c.person_id, _PE.c.display_name, _SO.c.at)
+_SIGNOFFS = (select(_SO.c.stage, _SO.c.person_id, _PE.c.display_name, _SO.c.at, _SO.c.voided_at)
              .outerjoin(_PE, _PE.c.id == _SO.c.person_id).where(_SO.c.project_id == _PID).order_by(_SO.c.id))
 _CONCERNS = (select(_CO.c.id, _CO.c.text, _CO.c.raised_by, _CO.c.created_at, _CO.c.resolved_at, _CO.c.resolution)
              .where(_CO.c.project_id == _PID).order_by(_CO.c.id))
 _OBJECTIONS = (select(_OB.c.id, _OB.c.notice_id, _OB.c.author_name, _OB.c.contact, _OB.c.text, _OB.c.created_at,
-                      _OB.c.answer, _OB.c.resolved).where(_OB.c.project_id == _PID).order_by(_OB.c.id))
+                      _OB.c.answer, _OB.c.answered_by, _OB.c.answered_at, _OB.c.resolved, _OB.c.resolution,
+                      _OB.c.resolved_by, _OB.c.resolved_at, _OB.c.resolution_comment)
+               .where(_OB.c.project_id == _PID).order_by(_OB.c.id))
 
 
 def project_detail(session: Session, viewer: Viewer, pid: int, cache: ReadCache | None = None) -> dict[str, Any]:
@@ -267,7 +274,7 @@ def project_detail(session: Session, viewer: Viewer, pid: int, cache: ReadCache 
             "allowed_events": allowed_events(wf, static["state"], viewer, chain)}
 
 
-PAYING_STATES = frozenset({"settlement", "completion_publicity", "closed"})
+PAYING_STATES = frozenset({"settlement", "completion_publicity", "closed", "terminated"})
 
 
 def _project_static(session: Session, pid: int, state: str, approval_round: int,
@@ -295,7 +302,9 @@ def _project_static(session: Session, pid: int, state: str, approval_round: int,
     if "line_items" not in parts:
         parts["line_items"] = [
             {"id": i, "description": d, "quantity": q, "unit_price": format_yuan(u), "amount": format_yuan(a),
-             "catalog_item": c, "flagged_keywords": list(k or [])} for i, d, q, u, a, c, k in run(_LINE_ITEMS, arg)]
+             "catalog_item": c, "flagged_keywords": list(k or []), "flag_decision": fd, "flag_decided_by": fby,
+             "flag_decided_at": local(fat), "flag_note": fn}
+            for i, d, q, u, a, c, k, fd, fby, fat, fn in run(_LINE_ITEMS, arg)]
     if "payment_items" not in parts:
         parts["payment_items"] = _payment_items(session, pid) if paying else []
     if "approvals" not in parts:
@@ -304,16 +313,20 @@ def _project_static(session: Session, pid: int, state: str, approval_round: int,
             for r, role, who, name, d, at in (run(_APPROVALS, {"pid": pid, "round": approval_round})
                                               if approval_round else ())]
     if "signoffs" not in parts:
-        parts["signoffs"] = [{"stage": stage, "person_id": who, "person_name": name or "", "at": local(at)}
-                             for stage, who, name, at in run(_SIGNOFFS, arg)]
+        parts["signoffs"] = [{"stage": stage, "person_id": who, "person_name": name or "", "at": local(at),
+                              "voided_at": local(voided)} for stage, who, name, at, voided in run(_SIGNOFFS, arg)]
     if "concerns" not in parts:
         parts["concerns"] = [{"id": i, "text": text, "raised_by": by, "created_at": local(at),
                               "resolved": done is not None, "resolution": resolution}
                              for i, text, by, at, done, resolution in run(_CONCERNS, arg)]
     if "objections" not in parts:
+        # the receipt code is the resident's alone: never in what the committee reads
         parts["objections"] = [{"id": o.id, "notice_id": o.notice_id, "author_name": o.author_name,
                                 "contact": o.contact, "text": o.text, "created_at": local(o.created_at),
-                                "answer": o.answer, "resolved": o.resolved} for o in run(_OBJECTIONS, arg)]
+                                "answer": o.answer, "answered_by": o.answered_by, "answered_at": local(o.answered_at),
+                                "resolved": o.resolved, "status": objection_status(o.answer, o.resolution)[0],
+                                "resolved_by": o.resolved_by, "resolved_at": local(o.resolved_at),
+                                "resolution_comment": o.resolution_comment} for o in run(_OBJECTIONS, arg)]
     p = run(_ROW, arg).one()
     wf = workflow_for("project")
     return {
@@ -331,7 +344,7 @@ def _project_static(session: Session, pid: int, state: str, approval_round: int,
         "proposer_id": p.proposer_id, "proposer_name": p.proposer_name,
         "approval_round": p.approval_round, "received_at": local(p.received_at), "created_at": local(p.created_at),
         "need_ids": parts["need_ids"],
-        "line_items": parts["line_items"],
+        "line_items": _with_catalog_names(session, p.policy_version_id, parts["line_items"]),
         "payment_items": parts["payment_items"],
         "approvals": parts["approvals"],
         "signoffs": parts["signoffs"],
@@ -340,8 +353,17 @@ def _project_static(session: Session, pid: int, state: str, approval_round: int,
         "links": {"self": f"{API}/projects/{p.id}", "history": f"{API}/projects/{p.id}/history",
                   "events": f"{API}/projects/{p.id}/events/{{event}}",
                   "fund_year": f"{API}/fund-years/{p.community_id}/{p.year}",
-                  "notices": f"{API}/public/notices?community={p.community_id}"},
+                  "notices": f"{API}/public/notices?community={p.community_id}",
+                  # documents (issue 10): the index, and the application form every project has
+                  "documents": f"{API}/projects/{p.id}/documents",
+                  "application_form": f"{API}/documents/application_form/{p.id}"},
     }
+
+
+def _with_catalog_names(session: Session, policy_version_id: int, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each line item with the name its procurement-catalogue code has in the project's policy (第十二条)."""
+    names = policy_of(session, policy_version_id).catalog_names()
+    return [{**i, "catalog_name": names.get(i["catalog_item"], "")} for i in items]
 
 
 def _payment_items(session: Session, pid: int) -> list[dict[str, Any]]:
@@ -354,9 +376,11 @@ def _payment_items(session: Session, pid: int) -> list[dict[str, Any]]:
     return [{
         "id": i.id, "kind": i.kind, "amount": format_yuan(i.amount_fen), "payee": i.payee,
         "payee_account": i.payee_account, "invoice_no": i.invoice_no, "status": i.status,
+        "issuer_tax_id": i.issuer_tax_id or "", "cancelled_at": local(i.cancelled_at),
+        "cancel_reason": i.cancel_reason or "",
         "signatures": [{"seq": seq, "role": role, "role_label": ROLE_LABELS.get(role, role), "person_id": who,
-                        "person_name": name or "", "at": local(at)}
-                       for item_id, seq, role, who, name, at in sigs if item_id == i.id],
+                        "person_name": name or "", "at": local(at), "lapsed": lapsed is not None}
+                       for item_id, seq, role, who, name, at, lapsed in sigs if item_id == i.id],
         "evidence": [k for item_id, k in evidence if item_id == i.id]} for i in items]
 
 
@@ -396,6 +420,27 @@ def find_fund_year(session: Session, community: int, year: int) -> FundYear:
     return fy
 
 
+def procurement_catalog(session: Session, viewer: Viewer, community: int, year: int | None) -> dict[str, Any]:
+    """The procurement catalogue (第十二条) line items are checked against: the one of the policy version the
+    community's fund year ``year`` pinned (its proposals keep it), or without a year the city's policy in
+    force today."""
+    chain = require_read(session, viewer, community)
+    if year is not None:
+        pv_id = find_fund_year(session, community, year).policy_version_id
+    else:
+        from workflow.services import ServiceError, current_policy
+
+        try:
+            pv_id = current_policy(session, chain["city"], clock.today()).id
+        except ServiceError as exc:
+            raise ApiError.from_verdict(exc.verdict, 404) from exc
+    row = session.execute(select(PolicyVersion.version, PolicyVersion.effective_from)
+                          .where(PolicyVersion.id == pv_id)).one()
+    catalog = policy_of(session, pv_id).procurement_catalog
+    return {"community_id": community, "year": year, "policy_version": row.version,
+            "effective_from": row.effective_from, "items": [{"code": c, "name": n} for c, n in catalog]}
+
+
 def fund_year_detail(session: Session, viewer: Viewer, community: int, year: int) -> dict[str, Any]:
     chain = require_read(session, viewer, community)
     fy = find_fund_year(session, community, year)
@@ -420,7 +465,12 @@ def fund_year_detail(session: Session, viewer: Viewer, community: int, year: int
                   "events": f"{API}/fund-years/{community}/{year}/events/{{event}}",
                   "history": f"{API}/fund-years/{community}/{year}/history",
                   "projects": f"{API}/projects?community={community}&year={year}",
-                  "disclosure": f"{API}/public/disclosures/{community}/{year}"},
+                  "disclosure": f"{API}/public/disclosures/{community}/{year}",
+                  # documents (issue 10)
+                  "documents": f"{API}/fund-years/{community}/{year}/documents",
+                  "annual_report": f"{API}/documents/annual_report/{fy.id}",
+                  "ledger": f"{API}/fund-years/{community}/{year}/ledger.xlsx",
+                  "archive": f"{API}/fund-years/{community}/{year}/archive.zip"},
     }
 
 
@@ -450,15 +500,9 @@ def communities(session: Session) -> list[dict[str, Any]]:
 
 def aid_names(session: Session, project_id: int | None) -> list[str]:
     """Names that must never appear in public for an aid project: an individual contractor, the payees."""
-    if project_id is None:
-        return []
-    row = session.execute(select(Project.is_aid, Project.contractor_kind, Project.contractor_name)
-                          .where(Project.id == project_id)).one_or_none()
-    if row is None or not row[0]:
-        return []
-    found = [row[2]] if row[1] == "individual" else []
-    found += list(session.execute(select(PaymentItem.payee).where(PaymentItem.project_id == project_id)).scalars())
-    return [n for n in found if n]
+    from workflow.public import private_names
+
+    return private_names(session, [project_id])
 
 
 def _accepts(n: Notice, state: str | None, now: dt.datetime) -> bool:
@@ -511,11 +555,49 @@ def public_notice(session: Session, notice_id: int) -> dict[str, Any]:
     out = _notice_summary(n, cname, code, state, now, masked)
     objections = session.execute(select(Objection).where(Objection.notice_id == n.id).order_by(Objection.id)).scalars()
     out["body"] = mask_text(n.body, masked)
-    out["objections"] = [{"id": o.id, "author": mask_name(o.author_name) if o.author_name else "匿名",
+    out["objections"] = [{"id": o.id, "author": public_name(o.author_name) if o.author_name else "匿名",
                           "text": mask_text(o.text, masked + ([o.author_name] if o.author_name else [])),
                           "created_at": local(o.created_at), "answer": mask_text(o.answer, masked),
-                          "answered_at": local(o.answered_at), "resolved": o.resolved} for o in objections]
+                          "answered_at": local(o.answered_at), "resolved": o.resolved,
+                          "status": objection_status(o.answer, o.resolution)[0]} for o in objections]
     return out
+
+
+def objection_status(answer: str, resolution: str) -> tuple[str, str]:
+    from workflow.receipts import STATUS_LABELS, status_of
+
+    status = status_of(answer, resolution)
+    return status, STATUS_LABELS[status]
+
+
+def find_receipt(session: Session, code: str) -> Objection | None:
+    """The objection whose receipt code this is (any case, spaces or dashes), or None."""
+    from workflow.receipts import normalise, well_formed
+
+    code = normalise(code)
+    if not well_formed(code):
+        return None
+    return session.execute(select(Objection).where(Objection.receipt_code == code)).scalar_one_or_none()
+
+
+def objection_receipt(session: Session, code: str) -> dict[str, Any]:
+    """What a resident sees with the receipt code: where the objection stands and the answer (masked)."""
+    o = find_receipt(session, code)
+    if o is None:
+        raise NotFound("回执码不存在,请核对后重新输入", code="receipt.not_found", article="第十条")
+    row = session.execute(select(Project.code, Project.title, Project.state).where(Project.id == o.project_id)).one()
+    masked = aid_names(session, o.project_id)
+    status, label = objection_status(o.answer, o.resolution)
+    accepting = {"publicity", "completion_publicity", "joint_meeting"}
+    return {"receipt_code": o.receipt_code, "status": status, "status_label": label, "notice_id": o.notice_id,
+            "project_code": row[0], "project_title": mask_text(row[1], masked),
+            "text": mask_text(o.text, masked + ([o.author_name] if o.author_name else [])),
+            "created_at": local(o.created_at), "answer": mask_text(o.answer, masked),
+            "answered_at": local(o.answered_at), "resolved_at": local(o.resolved_at),
+            "can_accept": status == "answered" and row[2] in accepting,
+            "links": {"self": f"{API}/public/objections/receipt/{o.receipt_code}",
+                      "accept": f"{API}/public/objections/receipt/{o.receipt_code}/accept",
+                      "notice": f"{API}/public/notices/{o.notice_id}"}}
 
 
 def notice_project(session: Session, notice_id: int) -> int:
@@ -545,9 +627,9 @@ def disclosure(session: Session, community: int, year: int) -> dict[str, Any]:
     if fy is None or fy.state not in DISCLOSED:
         raise NotFound(f"{cname}社区 {year} 年度经费使用情况尚未公示", code="disclosure.not_published")
     values = disclosure_values(session, fy)
-    masked: list[str] = []
-    for pid in session.execute(select(Project.id).where(Project.fund_year_id == fy.id, Project.is_aid.is_(True))).scalars():
-        masked += aid_names(session, pid)
+    from workflow.public import private_names
+
+    masked = private_names(session, fund_year_id=fy.id)
     notice_id = session.execute(select(Notice.id).where(Notice.fund_year_id == fy.id, Notice.kind == "disclosure")
                                 .order_by(Notice.id.desc()).limit(1)).scalar_one_or_none()
     wf = workflow_for("fund_year")
@@ -619,3 +701,20 @@ def policies(session: Session, viewer: Viewer) -> dict[str, Any]:
                            .order_by(PolicyVersion.city_id, PolicyVersion.version)).scalars()
     return {"items": [policy_out(pv) for pv in rows]}
 
+
+
+# ------------------------------------------------------------------------- audit anchors (public)
+
+
+def audit_roots(session: Session, since: dt.date | None, until: dt.date | None, limit: int,
+                offset: int) -> dict[str, Any]:
+    """The published roots (``workflow.anchors``) and the public keys this service is configured with."""
+    from store.models import AuditRoot
+    from workflow import anchors
+
+    cond = [c for c in (AuditRoot.day >= since if since else None, AuditRoot.day <= until if until else None)
+            if c is not None]
+    total = session.execute(select(func.count()).select_from(AuditRoot).where(*cond)).scalar_one()
+    keys = [{"key_id": k, "public_key": raw.hex()} for k, raw in sorted(anchors.trusted_keys().items())]
+    return {"items": anchors.roots(session, since=since, until=until, limit=limit, offset=offset), "total": total,
+            "limit": limit, "offset": offset, "algorithm": "Ed25519", "public_keys": keys}

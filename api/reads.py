@@ -10,17 +10,19 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary, WeakSet
 
 from sqlalchemy import CompoundSelect, Engine, Select, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import Delete, UpdateBase
 
 from store.db import Database
 
+T = TypeVar("T")
 _READERS: WeakKeyDictionary[Database, sessionmaker[Session]] = WeakKeyDictionary()
 
 
@@ -43,6 +45,20 @@ def reading(db: Database) -> Iterator[Session]:
                                               expire_on_commit=False)
     with factory() as session:
         yield session
+
+
+def read_retrying(db: Database, read: Callable[..., T], *args: Any) -> T:
+    """``read(session, *args)`` in a read session, and once more on a new connection when the pooled one was
+    found dead (a database restart, a killed backend: SQLAlchemy then renews the whole pool). Reads only:
+    doing them twice changes nothing."""
+    for attempt in (1, 2):
+        try:
+            with reading(db) as session:
+                return read(session, *args)
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 # ------------------------------------------------------------------------------- the cache

@@ -10,15 +10,25 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
 @dataclass
 class Settings:
     token_ttl_minutes: int = 480
     """Lifetime of a bearer token (``POST /api/v1/auth/token``)."""
     session_ttl_minutes: int = 720
     """Lifetime of a cookie session (``POST /api/v1/auth/session``)."""
+    https: bool = False
+    """The service is reached over HTTPS only (``FUNDFLOW_HTTPS=1``, e.g. behind a TLS-terminating proxy):
+    every answer carries ``Strict-Transport-Security`` and every cookie is ``Secure``."""
     secure_cookies: bool = False
-    """Send cookies with ``Secure`` (set ``FUNDFLOW_SECURE_COOKIES=1`` behind HTTPS)."""
+    """Send cookies with ``Secure`` (implied by ``https``; ``FUNDFLOW_SECURE_COOKIES=1`` alone also works)."""
     login_max_failures: int = 5
+    """Failed logins of one username (from any address) within the window before it gets 429."""
+    login_max_failures_per_address: int = 20
+    """Failed logins from one address (on any accounts) within the window before it gets 429."""
     login_window_seconds: int = 300
     objection_max: int = 5
     objection_window_seconds: int = 600
@@ -37,8 +47,11 @@ class Settings:
         return cls(
             token_ttl_minutes=_int("FUNDFLOW_TOKEN_TTL_MINUTES", cls.token_ttl_minutes),
             session_ttl_minutes=_int("FUNDFLOW_SESSION_TTL_MINUTES", cls.session_ttl_minutes),
-            secure_cookies=os.environ.get("FUNDFLOW_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+            https=_flag("FUNDFLOW_HTTPS"),
+            secure_cookies=_flag("FUNDFLOW_HTTPS") or _flag("FUNDFLOW_SECURE_COOKIES"),
             login_max_failures=_int("FUNDFLOW_LOGIN_MAX_FAILURES", cls.login_max_failures),
+            login_max_failures_per_address=_int("FUNDFLOW_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                                                cls.login_max_failures_per_address),
             login_window_seconds=_int("FUNDFLOW_LOGIN_WINDOW_SECONDS", cls.login_window_seconds),
             objection_max=_int("FUNDFLOW_OBJECTION_MAX", cls.objection_max),
             objection_window_seconds=_int("FUNDFLOW_OBJECTION_WINDOW_SECONDS", cls.objection_window_seconds),

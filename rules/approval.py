@@ -130,3 +130,21 @@ def check_change(before: Mapping[str, object], after: Mapping[str, object], reas
         return refuse("change.reason_missing",
                       f"项目变更须说明确需变更的特殊原因({listed})。", ART_APPROVAL)
     return OK
+
+
+# --------------------------------------------------------------------------------------------------
+# Termination (Art. 11): both main leaders, each once, with a reason
+# --------------------------------------------------------------------------------------------------
+
+
+def check_termination_vote(role: str, roles_voted: Collection[str], actor_id: int, voters: Collection[int]) -> Verdict:
+    """Each main leader decides a termination once, and the two decisions come from two different people."""
+    if role not in LEADER_ROLES:
+        allowed = "、".join(LEADER_ROLES.values())
+        return refuse("approval.role_invalid", f"只有{allowed}可以终止项目。", ART_APPROVAL)
+    if role in roles_voted:
+        return refuse("termination.already_decided", f"{LEADER_ROLES[role]}已同意终止,不能重复决定。", ART_APPROVAL)
+    if actor_id in voters:
+        return refuse("termination.already_decided",
+                      "您已以另一主要领导身份同意终止;两位主要领导的决定须由两名不同人员作出。", ART_APPROVAL)
+    return OK

@@ -6,7 +6,7 @@ Pure functions of plain data; every refusal cites its article.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -114,6 +114,83 @@ def check_flags_answered(flagged: Sequence[tuple[str, list[str]]], answer: str) 
         return refuse("forbidden.flag_unanswered",
                       f"以下明细可能属于禁止用途,须书面说明后方可报送:{listed}。", ART_FORBIDDEN)
     return OK
+
+
+def flags_warning(flagged: Sequence[tuple[str, list[str]]], answer: str) -> Verdict:
+    """At proposal and edit, an unanswered flag is a warning (the refusal comes at submission)."""
+    v = check_flags_answered(flagged, answer)
+    return OK if v.ok else Verdict(ok=True, code=v.code, message=v.message, article=v.article, warning=True)
+
+
+#: the working committee's decision on a flagged line item (Art. 4), recorded in preliminary review.
+FLAG_DECISIONS: dict[str, str] = {"cleared": "不属于禁止用途(解除提示)", "upheld": "属于禁止用途(维持提示)"}
+MIN_FLAG_NOTE = 2
+
+
+def check_flag_decision(found: bool, flagged_words: Sequence[str], decision: str, note: str) -> Verdict:
+    """A flag decision names a flagged line item of the project, one of the two decisions, and why."""
+    if not found:
+        return refuse("forbidden.flag_item_not_found", "该项目没有此项支出明细", ART_FORBIDDEN)
+    if not flagged_words:
+        return refuse("forbidden.flag_not_flagged", "该明细没有禁止用途关键词提示,无需认定", ART_FORBIDDEN)
+    if decision not in FLAG_DECISIONS:
+        return refuse("forbidden.flag_decision_invalid", "认定结论须为解除提示(cleared)或维持提示(upheld)",
+                      ART_FORBIDDEN)
+    if len((note or "").strip()) < MIN_FLAG_NOTE:
+        return refuse("forbidden.flag_note_missing", "请写明认定理由(已阅读社区的书面说明)", ART_FORBIDDEN)
+    return OK
+
+
+def check_flags_decided(items: Sequence[tuple[str, list[str], str]]) -> Verdict:
+    """Preliminary consent needs the working committee's explicit decision on every flagged line item, and
+    none of them upheld (Art. 4). ``items``: (description, words found, decision '' | cleared | upheld).
+
+    The community's written explanation is what the committee reads; it clears nothing by itself."""
+    flagged = [(desc, words, decision) for desc, words, decision in items if words]
+    upheld = [desc for desc, _w, decision in flagged if decision == "upheld"]
+    if upheld:
+        return refuse("forbidden.flag_upheld",
+                      f"以下明细经党工委认定属于第四条禁止用途,须退回修改后重新报送:{'、'.join(upheld)}。",
+                      ART_FORBIDDEN)
+    undecided = [f"“{desc}”(含“{'”“'.join(words)}”)" for desc, words, decision in flagged if decision != "cleared"]
+    if undecided:
+        return refuse("forbidden.flag_undecided",
+                      f"以下明细有禁止用途关键词提示,须由党工委逐项认定(解除或维持)后方可初步同意:{';'.join(undecided)}。",
+                      ART_FORBIDDEN)
+    return OK
+
+
+# --------------------------------------------------------------------------------------------------
+# The plan, frozen from preliminary consent on (Art. 10)
+# --------------------------------------------------------------------------------------------------
+
+ART_NOTICE = "第十条"
+#: after approval the plan changes only by an approved change request (Art. 11).
+APPROVED_STATES = frozenset({"in_progress", "change_review", "acceptance", "settlement", "completion_publicity"})
+ENDED_STATES = frozenset({"closed", "rejected", "withdrawn", "terminated"})
+
+
+def check_plan_editable(state: str, state_label: str) -> Verdict:
+    """The community edits its plan only while it is a draft (new, returned for revision, or voted down).
+
+    From the working committee's preliminary consent on, the meeting, the notice and the approval all see
+    the same plan: changing it means having it returned for revision."""
+    if state == "draft":
+        return OK
+    if state in ENDED_STATES:
+        how = "项目已结束,方案不能再修改"
+    elif state in APPROVED_STATES:
+        how = "项目已批准实施,方案不能直接修改;实施中确需变更的,须申请变更并经社区党工委同意(第十一条)"
+    else:
+        how = "方案已报党工委初步同意,联席会议、公示和审批须针对同一方案;如需修改,须由党工委退回修改"
+    return refuse("proposal.plan_frozen", f"项目当前为「{state_label}」,{how}。", ART_NOTICE)
+
+
+def check_edit_changes(changed: Collection[str]) -> Verdict:
+    """An edit changes at least one field of the plan."""
+    if changed:
+        return OK
+    return refuse("proposal.nothing_changed", "修改内容与现有方案相同,没有需要修改的内容。", ART_PROPOSAL)
 
 
 # --------------------------------------------------------------------------------------------------

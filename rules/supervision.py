@@ -62,10 +62,17 @@ def check_no_open_concern(open_concerns: int) -> Verdict:
     return OK
 
 
-def check_signed_off(stage: str, signed_stages: Collection[str]) -> Verdict:
-    """The supervisor's sign-off of a stage is present. Raises ValueError for an unknown stage."""
+def check_signed_off(stage: str, signed_stages: Collection[str], voided_stages: Collection[str] = ()) -> Verdict:
+    """The supervisor's sign-off of a stage is present and in force. Raises ValueError for an unknown stage.
+
+    ``voided_stages``: stages whose sign-off lapsed (a failed acceptance voids that round's acceptance
+    sign-off, so the next acceptance needs a fresh one)."""
     if stage not in SIGNOFF_STAGES:
         raise ValueError(f"unknown sign-off stage {stage!r}")
+    if stage not in signed_stages and stage in voided_stages:
+        return refuse("supervision.signoff_voided",
+                      f"上一轮综合验收未通过,该轮{STAGE_LABELS[stage]}监督签字已作废;"
+                      f"须由议事监督委员会对本轮{STAGE_LABELS[stage]}重新签字。", ART_SUPERVISION)
     if stage not in signed_stages:
         return refuse("supervision.signoff_missing",
                       f"尚缺议事监督委员会对{STAGE_LABELS[stage]}环节的监督签字。", ART_SUPERVISION)

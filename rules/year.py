@@ -30,3 +30,20 @@ def check_year_ended(year: int, today: dt.date) -> Verdict:
     if today.year > year:
         return OK
     return refuse("year.not_ended", f"{year} 年度尚未结束,不能结转", "第十三条")
+
+
+def check_not_yet_evaluated(evaluated_at: str | None) -> Verdict:
+    """The working committee evaluates a year's report once (Art. 16); its record is kept as given."""
+    if not evaluated_at:
+        return OK
+    return refuse("year.already_evaluated", f"该年度报告已于 {evaluated_at[:10]} 考核评议,不能重复评议", "第十六条")
+
+
+def check_year_evaluated(year: int, evaluated_at: str | None) -> Verdict:
+    """A year is closed only once the working committee's evaluation of its report is on record (Art. 16).
+
+    The evaluation runs alongside the disclosure and never holds it; it holds only the year's close."""
+    if evaluated_at:
+        return OK
+    return refuse("year.evaluation_missing",
+                  f"{year} 年度报告尚未经社区党工委考核评议,评议记录在案后方可结转", "第十六条")

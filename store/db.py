@@ -105,6 +105,30 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+def violated_index(exc: Exception) -> str | None:
+    """The name of the unique index (or constraint) an ``IntegrityError`` reports, on either database.
+
+    PostgreSQL names it; SQLite names the columns ("UNIQUE constraint failed: t.a, t.b"), which are looked
+    up among the indexes of ``store.models``."""
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        return str(name)
+    text = str(orig or exc)
+    marker = "UNIQUE constraint failed: "
+    if marker not in text:
+        return None
+    cols = [c.strip() for c in text.split(marker, 1)[1].split(",")]
+    from store.models import Base
+
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            if index.unique and [f"{table.name}.{c.name}" for c in index.columns] == cols:
+                return str(index.name)
+    return None
+
+
 def is_postgres(engine_or_session: Engine | Session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "postgresql"

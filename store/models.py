@@ -72,6 +72,9 @@ class Organisation(Base):
     level: Mapped[str] = mapped_column(String(16))
     """``city`` | ``area`` | ``community``."""
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    """The day (Asia/Shanghai) the city administrator closed it; None while it exists. A closed
+    organisation keeps its records but takes no new action (``workflow.org``)."""
 
 
 class Person(Base):
@@ -102,6 +105,25 @@ class Post(Base):
     """Last day of the term, inclusive; None while the term runs."""
 
 
+class ActivationToken(Base):
+    """A one-time code with which a person sets their own password (accounts loaded by a roster have none).
+
+    Only the code's sha256 is stored; using it, or issuing a newer one, spends it."""
+
+    __tablename__ = "activation_tokens"
+    __table_args__ = (Index("ix_activation_tokens_person", "person_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """sha256 (hex) of the code handed to the person."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    """When the code set a password, or was replaced by a newer one; a spent code never works again."""
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    """The administrator who issued it (None: the ``fundflow`` command on the server)."""
+
+
 # ---------------------------------------------------------------- API sessions and rate limits
 
 
@@ -127,16 +149,28 @@ class AuthSession(Base):
 
 
 class RateLimitHit(Base):
-    """One counted attempt (a failed login, a public objection) for fixed-window rate limiting."""
+    """One counted attempt (a login not yet proven right, a public objection) for sliding-window rate limiting."""
 
     __tablename__ = "rate_limit_hits"
     __table_args__ = (Index("ix_rate_limit_hits_key", "bucket", "key", "at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     bucket: Mapped[str] = mapped_column(String(16))
-    """``login`` | ``objection``."""
+    """``login`` (per username) | ``login_ip`` (per address, across accounts) | ``objection`` (per address)."""
     key: Mapped[str] = mapped_column(String(200))
-    """``username|ip`` for logins, the client IP for objections."""
+    """The lower-cased username for ``login``, the client address for ``login_ip`` and ``objection``."""
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class AppSecret(Base):
+    """A server secret shared by every worker (e.g. the key that signs the public forms' CSRF tokens).
+
+    Created on first use (``api.pages.public_csrf``); never shown, never leaves the server."""
+
+    __tablename__ = "app_secrets"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    """Random hex."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 # ---------------------------------------------------------------- policy, calendar
@@ -211,8 +245,21 @@ class Need(Base):
     channel: Mapped[str] = mapped_column(String(32), default="visit")
     """How it was collected (Art. 9): ``visit`` 入户 | ``hall`` 便民服务大厅 | ``platform`` 桥梁平台."""
     residents_count: Mapped[int] = mapped_column(Integer, default=1)
-    recorded_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    """The staff member who recorded it; None when a resident posted it on the public form (居民点单)."""
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # -- residents' receipts and the committee's answer (issue 9, public side)
+    receipt_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    """The resident's receipt code (``workflow.receipts``: the alphabet and generator of objection receipts);
+    follows the need on ``/gongshi/huizhi/{code}`` without an account. None for needs recorded before it."""
+    author_name: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """Who posted it on the public form (optional; only its first character is ever shown publicly)."""
+    contact: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """The resident's telephone or other contact, for the committee only: never shown publicly."""
+    answer: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The community committee's answer to the resident (public on the receipt page, masked)."""
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Project(Base):
@@ -284,6 +331,13 @@ class LineItem(Base):
     catalog_item: Mapped[str] = mapped_column(String(100), default="")
     """Art. 12: the government procurement-catalog entry a purchase falls under."""
     flagged_keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # -- the working committee's decision on a keyword flag (Art. 4), made in preliminary review (issue 11)
+    flag_decision: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    """'' (none yet) | ``cleared`` (not a forbidden use) | ``upheld`` (a forbidden use: the plan must change)."""
+    flag_decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    flag_decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    flag_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Why the committee cleared or upheld the flag, after reading the community's explanation."""
 
 
 # ---------------------------------------------------------------- meetings, notices, approvals
@@ -322,7 +376,7 @@ class Notice(Base):
     fund_year_id: Mapped[int | None] = mapped_column(ForeignKey("fund_years.id"))
     payment_item_id: Mapped[int | None] = mapped_column(ForeignKey("payment_items.id"))
     kind: Mapped[str] = mapped_column(String(24))
-    """``publicity`` | ``completion`` | ``voucher_payment`` | ``disclosure``."""
+    """``publicity`` | ``completion`` | ``voucher_payment`` | ``disclosure`` | ``termination``."""
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     """Already masked for the public."""
@@ -346,7 +400,19 @@ class Objection(Base):
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
-    """The objector's concern is settled by the answer; unresolved ones send the project back."""
+    """Settled: a supervisor confirmed the answer, or the resident accepted it (never the answer alone);
+    unresolved ones send the project back to the joint meeting when the notice ends."""
+    # -- how it was settled, and the resident's receipt (issue 11)
+    receipt_code: Mapped[str] = mapped_column(String(16), unique=True)
+    """Random code given to the resident (unambiguous letters and digits): looks the objection up and
+    accepts the answer without a login. Never shown to the committee."""
+    resolution: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    """'' (unresolved) | ``confirmed`` (a supervisor confirmed the answer) | ``accepted`` (the resident
+    accepted it) | ``legacy`` (resolved before this rule, by the committee's answer alone)."""
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    """The confirming supervisor (None when the resident accepted)."""
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolution_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Approval(Base):
@@ -362,7 +428,8 @@ class Approval(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     role: Mapped[str] = mapped_column(String(32))
     decision: Mapped[str] = mapped_column(String(16))
-    """``approve`` | ``reject`` | ``return``."""
+    """``approve`` | ``reject`` | ``return`` | ``terminate`` (a main leader's vote to terminate; the second
+    one terminates; a vote counts only until the project is reported complete)."""
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
@@ -376,7 +443,8 @@ class ChangeRequest(Base):
     after: Mapped[dict[str, Any]] = mapped_column(JSONType)
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    """``pending`` | ``approved`` | ``rejected``; approved changes are the 备案 record."""
+    """``pending`` | ``approved`` | ``rejected`` | ``lapsed`` (the project was terminated while it was
+    pending); approved changes are the 备案 record."""
     requested_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -418,6 +486,8 @@ class SignOff(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    """An acceptance sign-off lapses when that round's acceptance fails (issue 11): the next needs a fresh one."""
 
 
 class Concern(Base):
@@ -439,6 +509,13 @@ class Concern(Base):
 
 class PaymentItem(Base):
     __tablename__ = "payment_items"
+    __table_args__ = (
+        # One invoice is paid once in the whole city (Art. 13, 17): no two live items hold the same invoice.
+        # A cancelled item (never paid) holds nothing, so the invoice can be entered again correctly.
+        Index("uq_payment_items_invoice", "invoice_no_norm", "issuer_tax_id", unique=True,
+              postgresql_where=text("status <> 'cancelled' AND invoice_no_norm IS NOT NULL"),
+              sqlite_where=text("status <> 'cancelled' AND invoice_no_norm IS NOT NULL")),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -448,9 +525,20 @@ class PaymentItem(Base):
     payee_account: Mapped[str] = mapped_column(String(64), default="")
     """Bank account; masked in every public output."""
     invoice_no: Mapped[str] = mapped_column(String(64), default="")
+    """As entered (spaces trimmed)."""
+    invoice_no_norm: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """``rules.payment.normalise_invoice_no`` of an invoice's number (NFKC, no spaces, upper case); NULL
+    for a voucher. What the city-wide uniqueness compares."""
+    issuer_tax_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """The invoice issuer's taxpayer id (纳税人识别号), normalised; "" when not given."""
     status: Mapped[str] = mapped_column(String(16), default="open")
     """``open`` | ``paid`` | ``cancelled``."""
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When the community secretary cancelled (作废) the item; it is then never paid."""
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", name="fk_payment_items_cancelled_by"),
+                                                     nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Signature(Base):
@@ -464,6 +552,8 @@ class Signature(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    lapsed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """Set when the item is cancelled: the signature no longer counts (it stays, and in the audit)."""
 
 
 class VoucherEvidence(Base):
@@ -664,3 +754,120 @@ class NotificationDelivery(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------- audit anchors (signed daily roots)
+
+
+class AuditRoot(Base):
+    """A signed root of every audit chain's head (workflow.anchors): published, and checked by ``audit verify``.
+
+    The signature is made with a key the database does not hold; ``public_key`` is stored for publication
+    only: verification trusts the keys of its own configuration, never this column.
+    """
+
+    __tablename__ = "audit_roots"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    """1, 2, 3 …; each root names the record hash of the one before it."""
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    """The Asia/Shanghai day of ``signed_at``."""
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    chains: Mapped[int] = mapped_column(Integer)
+    """Audit chains covered (every project, fund year and other audited thing at signing time)."""
+    events: Mapped[int] = mapped_column(BigInteger)
+    """Audit events covered: the sum of every chain's length."""
+    state_root: Mapped[str] = mapped_column(String(64))
+    """Merkle root (sha256) over every chain's (entity type, entity id, length, head hash), sorted."""
+    delta_root: Mapped[str] = mapped_column(String(64))
+    """Merkle root over this root's leaves: the chains that changed since the previous root."""
+    delta_count: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    """``record_hash`` of the previous root (64 zeros for the first)."""
+    record_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """sha256 of the signed message (see ``workflow.anchors.root_message``)."""
+    key_id: Mapped[str] = mapped_column(String(16))
+    """First 16 hex digits of the sha256 of the raw Ed25519 public key."""
+    public_key: Mapped[str] = mapped_column(String(64))
+    """The signer's raw Ed25519 public key, hex (published; not trusted by verification)."""
+    signature: Mapped[str] = mapped_column(String(128))
+    """Ed25519 signature of the message, hex."""
+
+
+class AuditRootLeaf(Base):
+    """One chain's head as a root signed it: only chains that changed since the previous root get a row."""
+
+    __tablename__ = "audit_root_leaves"
+    __table_args__ = (Index("ix_audit_root_leaves_chain", "entity_type", "entity_id", "seq"),)
+    root_seq: Mapped[int] = mapped_column(ForeignKey("audit_roots.seq"), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    """The chain's length when signed."""
+    head: Mapped[str] = mapped_column(String(64))
+    """The hash of the chain's event number ``seq``."""
+
+
+class AuditAnchored(Base):
+    """Where each chain stood at the latest root (the signer's working copy, to find what changed).
+
+    Derived data: verification never trusts it (it rebuilds the same from the signed leaves).
+    """
+
+    __tablename__ = "audit_anchored"
+    entity_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))
+
+
+# ---------------------------------------------------------------- counters (issue 12: race-free numbering)
+
+
+class Counter(Base):
+    """A named counter, taken and incremented in one statement (``store.counters.next_value``), so that
+    concurrent transactions never draw the same number: e.g. ``project:<fund year id>`` numbers the project
+    codes of one community-year."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    """The last number drawn."""
+
+
+# ---------------------------------------------------------------- printed documents (issue 10)
+
+
+class DocumentCode(Base):
+    """A document fundflow printed: its verification code, what it belongs to, and whether a newer
+    version of the same document has replaced it. The code is derived from the document's data
+    (``documents.codes``), so the same data always maps to the same row."""
+
+    __tablename__ = "document_codes"
+    __table_args__ = (Index("ix_document_codes_subject", "subject"),)
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """12 characters of Crockford base32 (printed as XXXX-XXXX-XXXX)."""
+    kind: Mapped[str] = mapped_column(String(32))
+    """``application_form`` | ``notice`` | ``minutes`` | ``board_record`` | ``acceptance_record`` |
+    ``change_filing`` | ``payment_voucher`` | ``annual_report`` | ``annual_disclosure``."""
+    object_id: Mapped[int] = mapped_column(BigInteger)
+    """The record the document is drawn from (project, notice, meeting, … or fund year id, by kind)."""
+    subject: Mapped[str] = mapped_column(String(64))
+    """``kind:object_id``: every version of one document shares it."""
+    entity_type: Mapped[str] = mapped_column(String(16))
+    """``project`` | ``fund_year``: whose audit chain the record belongs to."""
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    community_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    public: Mapped[bool] = mapped_column(Boolean)
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    """sha256 of the document's canonical data (the code is its first 60 bits)."""
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    """sha256 of the PDF as last printed (None: known from its data, not yet printed)."""
+    as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    """The latest recorded time in the document's data (the date it bears)."""
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    """When fundflow first produced this version."""
+    superseded_by: Mapped[str | None] = mapped_column(String(16))
+    """The code of the version that replaced it (None while it is current)."""
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    """When the data changed: the recorded time of the replacing version's data."""

@@ -116,7 +116,6 @@ def reset(database: Database) -> None:
         # years imported by a test are not part of the seed
         conn.execute(text("DELETE FROM calendar_days WHERE day >= '2027-01-01'"))
         conn.execute(text("DELETE FROM calendar_years WHERE year >= 2027"))
-    engine._ORG_CACHE.clear()
     engine._POLICY_CACHE.clear()
     store_calendar.invalidate_cache()
     clock.reset_clock()

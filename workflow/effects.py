@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import CursorResult, Table, bindparam, delete, select, update
 
+from rules import payment as r_payment
 from rules import project as r_project
 from rules.money import format_yuan, parse_yuan
 from rules.privacy import mask_text
@@ -25,19 +26,21 @@ from store.models import (
     Deadline,
     FollowUp,
     LedgerEntry,
+    LineItem,
     Meeting,
     Notice,
     Objection,
     Organisation,
     Payment,
     PaymentItem,
+    ProjectNeed,
     Signature,
     SignOff,
     VoucherEvidence,
 )
 from workflow import clock
 from workflow.engine import Context, Outcome, effect, precheck
-from workflow.guards import acceptance_team, change_after, current_notice
+from workflow.guards import acceptance_team, change_after, current_notice, objection_of
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -62,13 +65,13 @@ def _community_name(ctx: Context) -> str:
 
 
 def _aid_names(ctx: Context) -> list[str]:
-    """Full names that must never appear in public: aid recipients (from the beneficiaries text)."""
-    p = ctx.row
-    if ctx.entity_type != "project" or not p.is_aid:
-        return []
-    names = [p.contractor_name] if p.contractor_kind == "individual" else []
-    items = ctx.session.execute(select(PaymentItem.payee).where(PaymentItem.project_id == p.id)).scalars()
-    return [n for n in [*names, *items] if n]
+    """Full names that must never appear in public (workflow.public): of this project, or of the fund
+    year's projects for a year's notice (its project list and service effect)."""
+    from workflow.public import private_names
+
+    if ctx.entity_type == "fund_year":
+        return private_names(ctx.session, fund_year_id=ctx.row.id)
+    return private_names(ctx.session, [ctx.row.id])
 
 
 def _fmt_local(instant: dt.datetime) -> str:
@@ -78,8 +81,9 @@ def _fmt_local(instant: dt.datetime) -> str:
 def _post_notice(ctx: Context, kind: str, title: str, template: str, values: dict[str, Any], ends_at: dt.datetime,
                  provisional: bool = False, payment_item_id: int | None = None) -> Notice:
     body = render_notice(template, starts=_fmt_local(ctx.now), ends=_fmt_local(ends_at), **values)
-    body = mask_text(body, _aid_names(ctx))
-    notice = Notice(community_id=ctx.row.community_id, kind=kind, title=mask_text(title, _aid_names(ctx)), body=body,
+    names = _aid_names(ctx)
+    body = mask_text(body, names)
+    notice = Notice(community_id=ctx.row.community_id, kind=kind, title=mask_text(title, names), body=body,
                     starts_at=ctx.now, ends_at=ends_at, provisional=provisional,
                     project_id=ctx.row.id if ctx.entity_type == "project" else None,
                     fund_year_id=ctx.row.id if ctx.entity_type == "fund_year" else None,
@@ -89,6 +93,10 @@ def _post_notice(ctx: Context, kind: str, title: str, template: str, values: dic
     archive(ctx.session, body.encode("utf-8"), "text/plain; charset=utf-8", f"notice-{notice.id}.txt", ctx.now,
             ctx.entity_type, ctx.row.id, f"notice_{kind}")
     ctx.produced["notice_id"] = notice.id
+    # the printed notice's verification code, known from the moment it is posted (issue 10)
+    from workflow.papers import register_notice
+
+    register_notice(ctx.session, notice.id)
     return notice
 
 
@@ -97,7 +105,7 @@ def _deadline_for(ctx: Context, kind: str) -> Deadline:
     from workflow.engine import compute_due
 
     spec = {"publicity": "publicity_workdays", "completion_publicity": "completion_publicity_workdays",
-            "disclosure": "disclosure_workdays"}[kind]
+            "disclosure": "disclosure_workdays", "termination": "termination_publicity_workdays"}[kind]
     workdays = int(getattr(ctx.policy, spec))
     due, provisional = compute_due(ctx.session, ctx.today, workdays)
     return Deadline(due_at=due, provisional=provisional, workdays=workdays)
@@ -123,7 +131,9 @@ def _commit(ctx: Context, amount: int, small: bool) -> None:
     p.committed_fen += amount
 
 
-def _release(ctx: Context, amount: int, memo: str) -> None:
+def _release(ctx: Context, amount: int, memo: str, document: str | None = None) -> None:
+    """The unpaid part of a project's commitment goes back to the fund year (settlement, termination);
+    the ledger's release entry points at ``document`` (by default the settlement record)."""
     if amount <= 0:
         return
     fy, p = ctx.fund_year, ctx.project
@@ -133,7 +143,7 @@ def _release(ctx: Context, amount: int, memo: str) -> None:
     p.committed_fen -= amount
     p.released_fen += amount
     carried = fy.state == "closed"
-    doc = archive(ctx.session, render_record(
+    doc = document or archive(ctx.session, render_record(
         "settlement", code=p.code, title=p.title, approved=format_yuan(p.amount_fen), paid=format_yuan(p.paid_fen),
         released=format_yuan(amount), carried=carried, at=_fmt_local(ctx.now)).encode("utf-8"),
         "text/plain; charset=utf-8", f"settlement-{p.code}.txt", ctx.now, "project", p.id, "settlement")
@@ -236,6 +246,112 @@ def return_for_revision(ctx: Context, from_state: str, to_state: str) -> None:
         _approval(ctx, "return")
 
 
+# ------------------------------------------------------------------ issue 11: edits, flags, termination
+
+
+@effect("project", "edit")
+def edit(ctx: Context, from_state: str, to_state: str) -> None:
+    """Write the edit worked out by the guards; the audit event holds before and after of each change."""
+    from workflow.guards import edit_plan
+
+    plan = edit_plan(ctx)
+    p = ctx.project
+    for name, value in plan.values.items():
+        setattr(p, name, value)
+    p.is_small_group = plan.small_group
+    if plan.line_items is not None:
+        ctx.session.execute(delete(LineItem).where(LineItem.project_id == p.id))
+        for i in plan.line_items:
+            ctx.session.add(LineItem(project_id=p.id, description=i.description, quantity=i.quantity,
+                                     unit_price_fen=i.unit_price_fen, amount_fen=i.amount_fen,
+                                     catalog_item=i.catalog_item, flagged_keywords=i.flagged_keywords))
+    if plan.need_ids is not None:
+        ctx.session.execute(delete(ProjectNeed).where(ProjectNeed.project_id == p.id))
+        for nid in plan.need_ids:
+            ctx.session.add(ProjectNeed(project_id=p.id, need_id=nid))
+    ctx.produced["changes"] = {k: {"before": plan.before[k], "after": plan.after[k]} for k in plan.after}
+
+
+@effect("project", "decide_flag")
+def decide_flag(ctx: Context, from_state: str, to_state: str) -> None:
+    item = ctx.session.get(LineItem, ctx.payload.line_item_id)
+    assert item is not None
+    ctx.produced.update(line_item_id=item.id, description=item.description, keywords=list(item.flagged_keywords),
+                        decision=ctx.payload.decision, previous_decision=item.flag_decision)
+    item.flag_decision, item.flag_note = ctx.payload.decision, ctx.payload.note
+    item.flag_decided_by, item.flag_decided_at = ctx.actor_id, ctx.now
+
+
+def _updated(ctx: Context, stmt: Any) -> int:
+    """Run a plain UPDATE (no object of it is held in the session); how many rows it changed."""
+    result = ctx.session.execute(stmt.execution_options(synchronize_session=False))
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+@effect("project", "report_completion")
+def report_completion(ctx: Context, from_state: str, to_state: str) -> None:
+    # a leader's vote to terminate the unfinished project does not carry over to the completed one
+    # (guards.termination_votes counts votes after the last completion report); the event says so
+    from workflow.guards import termination_votes
+
+    if lapsed := len(termination_votes(ctx)):
+        ctx.produced["termination_votes_lapsed"] = lapsed
+
+
+@effect("project", "terminate")
+def terminate(ctx: Context, from_state: str, to_state: str) -> None:
+    """A main leader's decision to terminate (Art. 11); the second one ends the project: what was paid stays
+    paid, unpaid payment items are cancelled, the rest of the commitment returns to the fund year, the
+    project's open deadlines are cleared, and residents are told on the notice board."""
+    assert ctx.post is not None
+    from workflow.guards import termination_votes
+
+    p = ctx.project
+    vote = Approval(project_id=p.id, round=p.approval_round, person_id=ctx.actor_id, post_id=ctx.post.id,
+                    role=ctx.role, decision="terminate", comment=ctx.reason, at=ctx.now)
+    ctx.session.add(vote)
+    if to_state != "terminated":
+        ctx.produced["termination"] = "pending_other_leader"
+        return
+    from workflow.engine import ROLE_LABELS, person_name
+
+    votes = [*termination_votes(ctx), vote]  # the other leader's vote (read by the guards), then this one
+    reason = votes[0].comment
+    cancelled = list(ctx.session.execute(select(PaymentItem).where(PaymentItem.project_id == p.id,
+                                                                   PaymentItem.status == "open")).scalars())
+    for item in cancelled:  # they lapse with the project, by the leader whose vote ended it
+        item.status, item.cancelled_at, item.cancelled_by, item.cancel_reason = "cancelled", ctx.now, ctx.actor_id, reason
+    lapsed = None
+    if from_state == "change_review":
+        cr = _pending_change(ctx)
+        cr.status, cr.decided_by, cr.decided_at = "lapsed", ctx.actor_id, ctx.now
+        lapsed = cr.id
+    # the project's own periods end with it; a no-invoice payment's notice already posted runs its course
+    cleared = _updated(ctx, update(Deadline).where(
+        Deadline.entity_type == "project", Deadline.entity_id == p.id, Deadline.status == "open",
+        Deadline.kind != "voucher_notice").values(status="cleared"))
+    released = p.committed_fen
+    deciders = [{"role": ROLE_LABELS.get(v.role, v.role), "name": person_name(ctx.session, v.person_id),
+                 "at": _fmt_local(v.at), "comment": v.comment} for v in votes]
+    record = archive(ctx.session, render_record(
+        "termination", code=p.code, title=p.title, state=ctx.workflow.module.LABELS.get(from_state, from_state), approved=format_yuan(p.amount_fen),
+        paid=format_yuan(p.paid_fen), released=format_yuan(released), reason=reason, deciders=deciders,
+        carried=ctx.fund_year.state == "closed",
+        cancelled=[{"id": i.id, "payee": i.payee, "amount": format_yuan(i.amount_fen)} for i in cancelled],
+        at=_fmt_local(ctx.now)).encode("utf-8"),
+        "text/plain; charset=utf-8", f"termination-{p.code}.txt", ctx.now, "project", p.id, "termination_record")
+    _release(ctx, released, f"{p.code} 项目终止,未支付部分释放", document=record)
+    dl = _deadline_for(ctx, "termination")
+    values = dict(community=_community_name(ctx), code=p.code, title=p.title, approved=format_yuan(p.amount_fen),
+                  paid=format_yuan(p.paid_fen), released=format_yuan(released), reason=reason,
+                  workdays=dl.workdays, provisional=dl.provisional)
+    _post_notice(ctx, "termination", f"项目终止公示:{p.title}", "termination", values, dl.due_at, dl.provisional)
+    ctx.produced.update(released=format_yuan(released), paid=format_yuan(p.paid_fen), termination_record=record,
+                        cancelled_payment_items=[i.id for i in cancelled], deadlines_cleared=cleared)
+    if lapsed is not None:
+        ctx.produced["change_request_lapsed"] = lapsed
+
+
 @effect("project", "request_change")
 def request_change(ctx: Context, from_state: str, to_state: str) -> None:
     before, after = change_after(ctx)
@@ -320,6 +436,13 @@ def accept(ctx: Context, from_state: str, to_state: str) -> None:
 @effect("project", "fail_acceptance")
 def fail_acceptance(ctx: Context, from_state: str, to_state: str) -> None:
     _acceptance(ctx, False)
+    # the supervisors signed off this round's acceptance; the next round needs a fresh sign-off (Art. 14)
+    voided = list(ctx.session.execute(select(SignOff).where(SignOff.project_id == ctx.row.id,
+                                                            SignOff.stage == "acceptance",
+                                                            SignOff.voided_at.is_(None))).scalars())
+    for s in voided:
+        s.voided_at = ctx.now
+    ctx.produced["voided_signoffs"] = [s.id for s in voided]
 
 
 @effect("project", "close_settlement")
@@ -344,8 +467,12 @@ def object_(ctx: Context, from_state: str, to_state: str) -> None:
     notice = current_notice(ctx)
     assert notice is not None
     o = ctx.payload
+    from workflow.receipts import new_code
+
+    # the receipt code is the resident's alone: it is not in the audit payload (ctx.produced), which the
+    # committee reads; the public route hands it to the resident
     obj = Objection(notice_id=notice.id, project_id=ctx.row.id, author_name=o.author_name, contact=o.contact,
-                    text=o.text, created_at=ctx.now)
+                    text=o.text, created_at=ctx.now, receipt_code=new_code(ctx.session))
     ctx.session.add(obj)
     ctx.session.flush()
     ctx.produced["objection_id"] = obj.id
@@ -353,19 +480,37 @@ def object_(ctx: Context, from_state: str, to_state: str) -> None:
 
 @effect("project", "answer_objection")
 def answer_objection(ctx: Context, from_state: str, to_state: str) -> None:
-    obj = ctx.session.get(Objection, ctx.payload.objection_id)
+    obj = objection_of(ctx)
     assert obj is not None
+    if obj.answer:
+        ctx.produced["previous_answer"] = obj.answer
     obj.answer, obj.answered_by, obj.answered_at = ctx.payload.answer, ctx.actor_id, ctx.now
-    obj.resolved = ctx.payload.resolved
-    ctx.produced.update(objection_id=obj.id, resolved=obj.resolved)
+    ctx.produced.update(objection_id=obj.id, resolved=False)
+
+
+def _settle(ctx: Context, resolution: str, comment: str = "") -> None:
+    obj = objection_of(ctx)
+    assert obj is not None
+    obj.resolved, obj.resolution, obj.resolved_at = True, resolution, ctx.now
+    obj.resolved_by = ctx.actor.person_id
+    obj.resolution_comment = comment
+    ctx.produced.update(objection_id=obj.id, resolution=resolution)
     _wake_deadlines(ctx)
+
+
+@effect("project", "confirm_answer")
+def confirm_answer(ctx: Context, from_state: str, to_state: str) -> None:
+    _settle(ctx, "confirmed", ctx.payload.comment)
+
+
+@effect("project", "accept_answer")
+def accept_answer(ctx: Context, from_state: str, to_state: str) -> None:
+    _settle(ctx, "accepted")
 
 
 def _wake_deadlines(ctx: Context) -> None:
     """A timer refused earlier (e.g. no write-off yet, an open concern) is retried at the next sweep,
     not after its back-off, once something that could unblock it has happened."""
-    from sqlalchemy import update
-
     ctx.session.execute(update(Deadline).where(Deadline.entity_type == ctx.entity_type,
                                                Deadline.entity_id == ctx.row.id, Deadline.status == "open",
                                                Deadline.next_attempt_at.is_not(None))
@@ -434,11 +579,38 @@ def record_followup(ctx: Context, from_state: str, to_state: str) -> None:
 @effect("project", "add_payment_item")
 def add_payment_item(ctx: Context, from_state: str, to_state: str) -> None:
     i = ctx.payload
+    invoice = i.kind == "invoice"
     item = PaymentItem(project_id=ctx.row.id, kind=i.kind, amount_fen=parse_yuan(i.amount), payee=i.payee,
-                       payee_account=i.payee_account, invoice_no=i.invoice_no, status="open", created_at=ctx.now)
+                       payee_account=i.payee_account, invoice_no=i.invoice_no, status="open", created_at=ctx.now,
+                       invoice_no_norm=r_payment.normalise_invoice_no(i.invoice_no) if invoice else None,
+                       issuer_tax_id=r_payment.normalise_tax_id(i.issuer_tax_id) if invoice else "")
     ctx.session.add(item)
-    ctx.session.flush()
+    ctx.session.flush()  # the unique index on the invoice may refuse here (engine: constraint_verdict)
     ctx.produced["payment_item_id"] = item.id
+
+
+@effect("project", "cancel_payment_item")
+def cancel_payment_item(ctx: Context, from_state: str, to_state: str) -> None:
+    """作废: the item is never paid; its signatures lapse (kept, marked); the audit event keeps the reason."""
+    from sqlalchemy import update
+
+    item = ctx.session.get(PaymentItem, ctx.payload.payment_item_id)
+    assert item is not None
+    item.status, item.cancelled_at, item.cancelled_by, item.cancel_reason = "cancelled", ctx.now, ctx.actor_id, ctx.reason
+    lapsed = len(ctx.session.execute(update(Signature).where(
+        Signature.payment_item_id == item.id, Signature.lapsed_at.is_(None)).values(lapsed_at=ctx.now)
+        .returning(Signature.id)).all())
+    from workflow.engine import person_name
+
+    record = render_record("payment_cancelled", code=ctx.project.code, title=ctx.project.title, item_id=item.id,
+                           kind="发票" if item.kind == "invoice" else "无发票凭证", invoice_no=item.invoice_no,
+                           payee=item.payee, amount=format_yuan(item.amount_fen), reason=ctx.reason,
+                           lapsed=lapsed, by=person_name(ctx.session, ctx.actor_id),
+                           at=_fmt_local(ctx.now))
+    digest = archive(ctx.session, record.encode("utf-8"), "text/plain; charset=utf-8",
+                     f"payment-cancel-{item.id}.txt", ctx.now, "project", ctx.row.id, "payment_cancellation")
+    ctx.produced.update(payment_item_id=item.id, amount=format_yuan(item.amount_fen),
+                        lapsed_signatures=lapsed, document=digest)
 
 
 @effect("project", "sign_invoice")
@@ -482,7 +654,6 @@ def record_voucher_evidence(ctx: Context, from_state: str, to_state: str) -> Non
 @precheck("project", "pay")
 def pay_replay(ctx: Context) -> Outcome | None:
     """A repeated payment request (same key) answers with the first one's result and pays nothing."""
-    from rules import payment as r_payment
     from rules.verdict import Verdict
 
     existing = ctx.session.execute(select(Payment).where(Payment.idempotency_key == ctx.payload.idempotency_key)
@@ -561,8 +732,12 @@ def submit_report(ctx: Context, from_state: str, to_state: str) -> None:
 @effect("fund_year", "evaluate")
 def evaluate(ctx: Context, from_state: str, to_state: str) -> None:
     report = dict(ctx.row.report or {})
-    report.update(rating=ctx.payload.rating, evaluation=ctx.payload.comment, evaluated_at=ctx.now.isoformat())
+    report.update(rating=ctx.payload.rating, evaluation=ctx.payload.comment, evaluated_at=ctx.now.isoformat(),
+                  evaluated_by=ctx.actor_id, evaluated_in=from_state)
     ctx.row.report = report
+    from workflow.sweep import nudge_year_close
+
+    nudge_year_close(ctx.session, ctx.row)  # the close may have been waiting only for this
 
 
 @effect("fund_year", "start_disclosure")

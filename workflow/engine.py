@@ -18,29 +18,24 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import String, Table, bindparam, case, cast, false, func, literal_column, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from rules import org as r_org
 from rules import workflow as r_workflow
+from rules.articles import field_article
 from rules.policy import Policy
 from rules.verdict import Verdict
+from store.db import violated_index
 from store.models import Deadline, FundYear, Organisation, Person, PolicyVersion, Post, Project
 from workflow import audit, clock
 from workflow.machines import Subject, Workflow, workflow_for
 
-ROLE_LEVEL = {
-    "community_secretary": "community", "community_staff": "community", "supervisor": "community",
-    "working_member": "area", "working_secretary": "area", "construction_director": "area",
-    "finance_officer": "area", "city_admin": "city",
-}
+ROLE_LEVEL = r_org.ROLE_LEVEL
 
-ROLE_LABELS = {
-    "community_secretary": "社区党委书记", "community_staff": "社区党委委员/社区工作者",
-    "supervisor": "社区议事监督委员会成员", "working_member": "社区党工委委员",
-    "working_secretary": "社区党工委书记", "construction_director": "社区建设管理委员会主任",
-    "finance_officer": "党工委财务管理人员", "city_admin": "市委组织部/财政", "system": "系统定时",
-    "public": "居民群众",
-}
+ROLE_LABELS = {**r_org.ROLE_LABELS, "system": "系统定时", "public": "居民群众"}
 
 
 @dataclass(frozen=True)
@@ -87,24 +82,47 @@ def refused(verdict: Verdict, status: int = 409, **kw: Any) -> Outcome:
 
 
 # ---------------------------------------------------------------------------- organisation lookups
+# The tree is read from the database, never kept across transactions: a move or a closing committed by
+# any process (the API runs several) holds for the next action everywhere. A firing reads its entity's
+# chain in the statement that locks the row (``_lock_stmt``: no extra round trip); everything else reads
+# it with one indexed statement, remembered for the rest of its own unit of work only (bench/org_tree.py).
 
-_ORG_CACHE: dict[int, tuple[str, int | None]] = {}
+_ORG: Table = Organisation.__table__  # type: ignore[assignment]
+_PARENT, _GRANDPARENT = _ORG.alias("parent_org"), _ORG.alias("grandparent_org")
+_CHAIN = (select(_ORG.c.level, _ORG.c.parent_id, _PARENT.c.level, _PARENT.c.parent_id, _GRANDPARENT.c.level)
+          .select_from(_ORG.outerjoin(_PARENT, _PARENT.c.id == _ORG.c.parent_id)
+                       .outerjoin(_GRANDPARENT, _GRANDPARENT.c.id == _PARENT.c.parent_id))
+          .where(_ORG.c.id == bindparam("org_id")))
+_CHAIN_MEMO = "fundflow_org_chain"
 
 
 def org_chain(session: Session, org_id: int) -> dict[str, int]:
-    """{'community': id, 'area': id, 'city': id} for an organisation and its ancestors."""
-    out: dict[str, int] = {}
-    current: int | None = org_id
-    while current is not None:
-        cached = _ORG_CACHE.get(current)
-        if cached is None:
-            row = session.execute(select(Organisation.level, Organisation.parent_id)
-                                  .where(Organisation.id == current)).one()
-            cached = (row[0], row[1])
-            _ORG_CACHE[current] = cached
-        out[cached[0]] = current
-        current = cached[1]
-    return out
+    """{'community': id, 'area': id, 'city': id} for an organisation and its ancestors (the tree has three
+    levels). Raises ``NoResultFound`` when there is no such organisation."""
+    memo: dict[int, dict[str, int]] = session.info.setdefault(_CHAIN_MEMO, {})
+    found = memo.get(org_id)
+    if found is None:
+        level, parent, parent_level, grandparent, grandparent_level = session.execute(
+            _CHAIN, {"org_id": org_id}).one()
+        found = {str(level): org_id}
+        if parent is not None and parent_level is not None:
+            found[str(parent_level)] = int(parent)
+            if grandparent is not None and grandparent_level is not None:
+                found[str(grandparent_level)] = int(grandparent)
+        memo[org_id] = found
+    return dict(found)
+
+
+def forget_org_chains(session: Session) -> None:
+    """Drop what this unit of work remembered of the tree (after it changed the tree itself)."""
+    session.info.pop(_CHAIN_MEMO, None)
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_at_transaction_end(session: Session, *_args: Any) -> None:
+    # a session that outlives its transaction reads the tree again in the next one
+    session.info.pop(_CHAIN_MEMO, None)
 
 
 # Hot statements are built once with bound parameters: building a select and its cache key on every
@@ -224,6 +242,7 @@ statement that locks the row."""
 _EFFECTS: dict[tuple[str, str], Effect] = {}
 _PAYLOADS: dict[tuple[str, str], type[BaseModel]] = {}
 _PRECHECKS: dict[tuple[str, str], Callable[[Context], Outcome | None]] = {}
+_STATE_RULES: dict[tuple[str, str], Callable[[str, str], Verdict]] = {}
 
 
 def guard(name: str, *, reads: tuple[str, ...] = ()) -> Callable[[Guard], Guard]:
@@ -254,6 +273,28 @@ def precheck(entity_type: str, trigger: str) -> Callable[[Callable[[Context], Ou
     """A check before the guards that may answer the request itself (idempotent replays)."""
     def deco(fn: Callable[[Context], Outcome | None]) -> Callable[[Context], Outcome | None]:
         _PRECHECKS[(entity_type, trigger)] = fn
+        return fn
+    return deco
+
+
+_CONSTRAINTS: dict[str, Guard] = {}
+
+
+def constraint(index_name: str) -> Callable[[Guard], Guard]:
+    """The refusal to give when the database's unique index ``index_name`` refuses an effect's write: the
+    verdict of the rule the index holds, built from the context alone (the transaction is already failed)."""
+    def deco(fn: Guard) -> Guard:
+        _CONSTRAINTS[index_name] = fn
+        return fn
+    return deco
+
+
+def state_rule(entity_type: str, trigger: str) -> Callable[[Callable[[str, str], Verdict]], Any]:
+    """Why ``trigger`` is refused in a state that does not declare it, when the regulation says more than
+    "not in this state" (e.g. the plan is frozen from preliminary consent on). Called with the state and
+    its label; a refusal is returned instead of ``workflow.invalid_state``."""
+    def deco(fn: Callable[[str, str], Verdict]) -> Callable[[str, str], Verdict]:
+        _STATE_RULES[(entity_type, trigger)] = fn
         return fn
     return deco
 
@@ -300,6 +341,8 @@ class LineItemRow(NamedTuple):
     amount_fen: int
     catalog_item: str
     flagged_keywords: list[str]
+    flag_decision: str
+    id: int
 
 
 @dataclass(frozen=True)
@@ -360,7 +403,9 @@ def _project_fact_columns(wf: Workflow, dialect: str) -> list[Any]:
             needs.label("need_ids")]
 
 
-_ITEM_COLUMNS = ("id", "description", "quantity", "unit_price_fen", "amount_fen", "catalog_item", "flagged_keywords")
+# flagged_keywords (JSON) last: SQLite's json_array takes it through json()
+_ITEM_COLUMNS = ("id", "description", "quantity", "unit_price_fen", "amount_fen", "catalog_item", "flag_decision",
+                 "flagged_keywords")
 
 
 def _line_items_column(dialect: str) -> Any:
@@ -381,34 +426,54 @@ def _items_of(value: Any) -> tuple[LineItemRow, ...]:
     if value is None:
         return ()
     rows = json.loads(value) if isinstance(value, str) else value
-    return tuple(LineItemRow(str(r[1]), int(r[2]), int(r[3]), int(r[4]), str(r[5] or ""), list(r[6] or []))
+    return tuple(LineItemRow(str(r[1]), int(r[2]), int(r[3]), int(r[4]), str(r[5] or ""), list(r[7] or []),
+                             str(r[6] or ""), int(r[0]))
                  for r in sorted(rows, key=lambda r: int(r[0])))
 
 
-_LOCK_STMTS: dict[tuple[str, str, frozenset[str]], Any] = {}
+_LOCK_STMTS: dict[tuple[str, str, frozenset[str], bool], Any] = {}
 
 
-def _lock_stmt(entity_type: str, dialect: str, reads: frozenset[str]) -> Any:
-    """``SELECT row, the actor's posts today[, what the guards read] … [FOR UPDATE]``: one statement
-    where a firing used to spend up to five round trips (bench/engine.py). Only the row is locked."""
-    key = (entity_type, dialect, reads)
+def _org_column(model: Any) -> Any:
+    """The entity's community's area and city and the day the community closed, as one string
+    ``area_id:city_id:closed_on`` (``closed_on`` '' while it exists): read with the lock, so rights follow
+    the tree as it is now, in whichever process the tree was changed."""
+    community, area = _ORG.alias("lock_community"), _ORG.alias("lock_area")
+    closed = func.coalesce(cast(community.c.closed_on, String), _const(""))
+    text = cast(community.c.parent_id, String) + _const(":") + cast(area.c.parent_id, String) + _const(":") + closed
+    return (select(text).select_from(community.join(area, area.c.id == community.c.parent_id))
+            .where(community.c.id == model.community_id).scalar_subquery().label("org_chain"))
+
+
+def _lock_stmt(entity_type: str, dialect: str, reads: frozenset[str], with_org: bool = True) -> Any:
+    """``SELECT row, the actor's posts today, the organisation chain[, what the guards read] … [FOR UPDATE]``:
+    one statement where a firing used to spend up to five round trips (bench/engine.py). Only the row is
+    locked. (``with_org=False`` is the statement as it was before the chain was read here, for
+    bench/org_tree.py.)"""
+    key = (entity_type, dialect, reads, with_org)
     stmt = _LOCK_STMTS.get(key)
     if stmt is None:
         model = MODELS[entity_type]
         columns = [model, _held_posts_column(dialect)]
+        if with_org:
+            columns.append(_org_column(model))
         if "facts" in reads:
             columns += _project_fact_columns(workflow_for(entity_type), dialect)
         if "line_items" in reads:
             columns.append(_line_items_column(dialect))
-        if reads and dialect == "postgresql":
-            # The row as this statement's snapshot saw it. Under READ COMMITTED, a FOR UPDATE that waited
-            # for another writer returns that writer's new row version, but its subqueries still read the
-            # snapshot taken before the wait — without what that writer added (a concern, an objection).
-            # A differing version says so, and the statement is run again under the lock we now hold.
+        if dialect == "postgresql" and (reads or with_org):
+            # Whether the row this statement's snapshot saw is the row it locked. Under READ COMMITTED, a
+            # FOR UPDATE that waited for another writer returns that writer's new row version, but its
+            # subqueries still read the snapshot taken before the wait — without what that writer added (a
+            # concern, an objection) or changed elsewhere in its transaction (a move of the community to
+            # another area, which rewrites the rows of the community's running projects and fund years:
+            # workflow.org). A different row version (xmin) says so, and the statement is run again under
+            # the lock we now hold.
             mine: Table = model.__table__  # type: ignore[assignment]
             seen = mine.alias("seen")
-            columns.append(select(seen.c.version).where(seen.c.id == mine.c.id).scalar_subquery()
-                           .label("snapshot_version"))
+            snapshot = (select(literal_column("seen.xmin::text")).select_from(seen).where(seen.c.id == mine.c.id)
+                        .scalar_subquery())
+            columns.append((snapshot == literal_column(f"{mine.name}.xmin::text")).label("snapshot_fresh"))
         stmt = select(*columns).where(model.id == bindparam("entity_id")).execution_options(populate_existing=True)
         if dialect == "postgresql":
             stmt = stmt.with_for_update(of=model)
@@ -470,6 +535,19 @@ class Locked:
     held: list[HeldPost]
     facts: ProjectFacts | None = None
     line_items: tuple[LineItemRow, ...] | None = None
+    orgs: dict[str, int] = field(default_factory=dict)
+    """{'community', 'area', 'city'} of the row's community, read with the lock."""
+    community_closed_on: dt.date | None = None
+
+
+def _parse_org(community_id: int, text: str | None) -> tuple[dict[str, int], dt.date | None]:
+    area, city, closed = (text or "::").split(":")
+    orgs = {"community": community_id}
+    if area:
+        orgs["area"] = int(area)
+    if city:
+        orgs["city"] = int(city)
+    return orgs, dt.date.fromisoformat(closed[:10]) if closed else None
 
 
 def lock_row(session: Session, entity_type: str, entity_id: int, actor: Actor | None = None,
@@ -482,11 +560,13 @@ def lock_row(session: Session, entity_type: str, entity_id: int, actor: Actor | 
     found = session.execute(stmt, params).one_or_none()
     if found is None:
         return None
-    if reads and "snapshot_version" in found._fields and found.snapshot_version != found[0].version:
+    if "snapshot_fresh" in found._fields and not found.snapshot_fresh:
         found = session.execute(stmt, params).one()  # we hold the lock: a new snapshot sees every commit
+    orgs, closed = _parse_org(found[0].community_id, found.org_chain)
     return Locked(row=found[0], held=_parse_held(found.held_posts),
                   facts=_facts_of(found) if "facts" in reads else None,
-                  line_items=_items_of(found.line_items) if "line_items" in reads else None)
+                  line_items=_items_of(found.line_items) if "line_items" in reads else None,
+                  orgs=orgs, community_closed_on=closed)
 
 
 def _state_label(wf: Workflow, state: str) -> str:
@@ -536,7 +616,7 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
     row, held = locked.row, locked.held
     base = {"entity_type": entity_type, "entity_id": entity_id, "from_state": row.state, "version": row.version}
     article = wf.article(trigger)
-    orgs = org_chain(session, row.community_id)
+    orgs = locked.orgs
     # Whoever may never fire this event here learns nothing about the row's state or version.
     roles_any = wf.roles_any(trigger)
     _post, role_any = resolve_post(session, actor, roles_any, orgs, day, as_role, held)
@@ -545,7 +625,13 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
         return refused(v, 403, **{**base, "from_state": "", "version": 0})
     if not (v := r_workflow.check_version(row.version, expected_version, article)).ok:
         return refused(v, 412, **base)
+    if locked.community_closed_on is not None and not actor.is_system:
+        # a closed community takes no new action (its timers, if any, still run out)
+        return refused(r_org.check_open("该社区", locked.community_closed_on), 409, **base)
     candidates = wf.candidates(trigger, row.state)
+    state_rule = None if candidates else _STATE_RULES.get((entity_type, trigger))
+    if state_rule is not None and not (v := state_rule(row.state, _state_label(wf, row.state))).ok:
+        return refused(v, 409, **base)
     if not (v := r_workflow.check_state_allows(bool(candidates), _state_label(wf, row.state),
                                                _event_label(wf, trigger), article)).ok:
         return refused(v, 409, **base)
@@ -562,10 +648,14 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ()))
-            return refused(r_workflow.check_payload_valid([(where, str(first.get("msg", "")))], article), 422, **base)
+            # a field a rule governs cites that rule's article (rules.articles), any other the event's
+            field_art = field_article(first.get("loc", ()), article, trigger)
+            return refused(r_workflow.check_payload_valid([(where, str(first.get("msg", "")))], field_art), 422,
+                           **base)
     ctx = Context(session=session, entity_type=entity_type, row=row, trigger=trigger, actor=actor, post=post,
                   role=role, payload=parsed, raw_payload=raw, reason=reason.strip(), now=now, workflow=wf,
                   from_state=row.state)
+    ctx.__dict__["orgs"] = orgs  # the cached_property, as read with the lock
     if locked.facts is not None:
         ctx._memo["facts"] = locked.facts
     if locked.line_items is not None:
@@ -584,18 +674,26 @@ def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor
         return refused(r_workflow.check_branch_found(bool(moved), _event_label(wf, trigger), article), 409, **base)
     from_state, to_state = row.state, subject.state
     eff = _EFFECTS.get((entity_type, trigger))
-    if eff is not None:
-        eff(ctx, from_state, to_state)
+    try:
+        if eff is not None:
+            eff(ctx, from_state, to_state)
+        if to_state != from_state:
+            _move_deadlines(session, wf, entity_type, row, from_state, to_state, now)
+        # Whatever the effects added or changed goes first; then the state, the version and the audit event
+        # are written with two plain statements in this same transaction.
+        if session.new or session.dirty or session.deleted:
+            session.flush()
+    except IntegrityError as exc:
+        # A unique index that holds a rule (e.g. one invoice, paid once) refused what a concurrent request
+        # slipped past the guard: the rule's refusal, never a server error. The caller rolls back.
+        verdict_of = _CONSTRAINTS.get(violated_index(exc) or "")
+        if verdict_of is None:
+            raise
+        return refused(verdict_of(ctx), 409, **base)
     warnings = [v.as_dict() for _n, v in subject.verdicts if v.ok and v.warning]
-    if to_state != from_state:
-        _move_deadlines(session, wf, entity_type, row, from_state, to_state, now)
     audit_payload = {"payload": raw, **ctx.produced}
     if warnings:
         audit_payload["warnings"] = warnings
-    # Whatever the effects added or changed goes first; then the state, the version and the audit event
-    # are written with two plain statements in this same transaction.
-    if session.new or session.dirty or session.deleted:
-        session.flush()
     seq = row.version + 1
     event_id, digest = audit.append_row(
         session, prev_hash=row.audit_head, seq=seq, entity_type=entity_type, entity_id=row.id, event=trigger,

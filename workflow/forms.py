@@ -15,14 +15,17 @@ from workflow.definitions import project as project_def
 
 def application_form(session: Session, p: Project) -> str:
     """《社区党组织服务群众专项经费使用申请审批表》 as text, drawn from the project's records."""
+    from workflow.engine import policy_of
+
     community = session.execute(select(Organisation.name).where(Organisation.id == p.community_id)).scalar_one()
     items = session.execute(select(LineItem).where(LineItem.project_id == p.id).order_by(LineItem.id)).scalars()
+    catalog = policy_of(session, p.policy_version_id).catalog_names()
     meeting = session.execute(select(Meeting).where(Meeting.project_id == p.id, Meeting.kind == "joint",
                                                     Meeting.outcome == "passed")
                               .order_by(Meeting.id.desc()).limit(1)).scalar_one_or_none()
     lines = [
         "社区党组织服务群众专项经费使用申请审批表",
-        f"申请单位: {community}社区党委",
+        f"申请单位: {community}党委",
         f"项目编号: {p.code}",
         f"项目名称: {p.title}",
         f"服务类别: {r_project.CATEGORIES.get(p.category, p.category)}",
@@ -33,7 +36,8 @@ def application_form(session: Session, p: Project) -> str:
         f"计划时间: {p.planned_start or '—'} 至 {p.planned_end or '—'}",
         "经费明细:",
         *[f"  {i.description} × {i.quantity} @ {format_yuan(i.unit_price_fen)} = {format_yuan(i.amount_fen)}"
-          f"(采购目录: {i.catalog_item or '—'})" for i in items],
+          f"(采购目录: {' '.join(filter(None, (i.catalog_item, catalog.get(i.catalog_item)))) or '—'})"
+          for i in items],
     ]
     if meeting is not None:
         lines.append(f"联席会议: {meeting.held_on} 赞成 {meeting.votes_for} 反对 {meeting.votes_against} "
@@ -44,7 +48,9 @@ def application_form(session: Session, p: Project) -> str:
 def disclosure_values(session: Session, fy: FundYear) -> dict[str, Any]:
     from rules.privacy import mask_text
     from workflow.engine import policy_of
+    from workflow.public import private_names
 
+    names = private_names(session, fund_year_id=fy.id)
     policy = policy_of(session, fy.policy_version_id)
     community = session.execute(select(Organisation.name).where(Organisation.id == fy.community_id)).scalar_one()
     projects = session.execute(select(Project).where(Project.fund_year_id == fy.id).order_by(Project.code)).scalars()
@@ -55,7 +61,7 @@ def disclosure_values(session: Session, fy: FundYear) -> dict[str, Any]:
         committed=format_yuan(fy.committed_fen), available=format_yuan(total - fy.committed_fen - fy.paid_fen),
         small_group=format_yuan(fy.small_group_committed_fen),
         cap=format_yuan(policy.cap_amount_fen(fy.allocation_fen, fy.carry_in_fen)),
-        service_effect=mask_text((fy.report or {}).get("service_effect", "") or "—"),
-        projects=[{"code": p.code, "title": p.title, "state": project_def.LABELS.get(p.state, p.state),
+        service_effect=mask_text((fy.report or {}).get("service_effect", "") or "—", names),
+        projects=[{"code": p.code, "title": mask_text(p.title, names), "state": project_def.LABELS.get(p.state, p.state),
                    "amount": format_yuan(p.amount_fen), "paid": format_yuan(p.paid_fen)} for p in projects],
     )

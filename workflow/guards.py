@@ -4,9 +4,12 @@ A guard never writes. Rules live in ``rules/``; this module only adapts rows to 
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select
 
 from rules import approval as r_approval
 from rules import cap as r_cap
@@ -15,10 +18,12 @@ from rules import deadline as r_deadline
 from rules import meeting as r_meeting
 from rules import notice as r_notice
 from rules import payment as r_payment
+from rules import procurement as r_procurement
 from rules import project as r_project
 from rules import supervision as r_supervision
+from rules import workflow as r_workflow
 from rules import year as r_year
-from rules.money import parse_yuan
+from rules.money import format_yuan, parse_yuan
 from rules.verdict import OK, Verdict, refuse
 from store.models import (
     Acceptance,
@@ -29,9 +34,11 @@ from store.models import (
     FollowUp,
     LineItem,
     Meeting,
+    Need,
     Notice,
     Objection,
     PaymentItem,
+    Project,
     Signature,
     SignOff,
     VoucherEvidence,
@@ -40,10 +47,12 @@ from workflow.engine import (
     Context,
     LineItemRow,
     ProjectFacts,
+    constraint,
     guard,
     load_project_facts,
     open_deadline_due,
     posts_on,
+    state_rule,
 )
 
 # ------------------------------------------------------------------------------------- shared
@@ -119,6 +128,13 @@ def proposal_of(ctx: Context) -> r_project.Proposal:
 @guard("proposal_valid", reads=("facts", "line_items"))
 def proposal_valid(ctx: Context) -> Verdict:
     return r_project.check_proposal(proposal_of(ctx))
+
+
+@guard("catalog_items_valid", reads=("line_items",))
+def catalog_items_valid(ctx: Context) -> Verdict:
+    """Art. 12: each line item names an item of the procurement catalogue of the project's policy, by code."""
+    return r_procurement.check_line_item_codes([(i.description, i.catalog_item) for i in _line_items(ctx)],
+                                               ctx.policy.catalog_names())
 
 
 @guard("forbidden_use_declared")
@@ -217,19 +233,59 @@ def notice_open(ctx: Context) -> Verdict:
     return r_notice.check_notice_open(ctx.now, notice.starts_at, notice.ends_at)
 
 
+def objection_of(ctx: Context) -> Objection | None:
+    """The objection the payload names, if it is one of this project's."""
+    obj = ctx.session.get(Objection, ctx.payload.objection_id)
+    return obj if obj is not None and obj.project_id == ctx.row.id else None
+
+
 @guard("objection_answerable")
 def objection_answerable(ctx: Context) -> Verdict:
-    obj = ctx.session.get(Objection, ctx.payload.objection_id)
-    if obj is None or obj.project_id != ctx.row.id:
-        return r_notice.check_objection_answerable(False, False)
-    return r_notice.check_objection_answerable(True, bool(obj.resolved))
+    obj = objection_of(ctx)
+    return r_notice.check_objection_answerable(obj is not None, bool(obj is not None and obj.resolved))
+
+
+def _settleable(obj: Objection | None) -> Verdict:
+    if obj is None:
+        return r_notice.check_answer_settleable(False, False, False)
+    return r_notice.check_answer_settleable(True, bool(obj.answer), bool(obj.resolved))
+
+
+@guard("answer_confirmable")
+def answer_confirmable(ctx: Context) -> Verdict:
+    obj = objection_of(ctx)
+    v = _settleable(obj)
+    if not v.ok or obj is None:
+        return v
+    return r_notice.check_confirmer_not_answerer(ctx.actor_id, obj.answered_by)
+
+
+@guard("answer_acceptable")
+def answer_acceptable(ctx: Context) -> Verdict:
+    import hmac
+
+    from workflow.receipts import normalise
+
+    obj = objection_of(ctx)
+    matches = obj is not None and hmac.compare_digest(obj.receipt_code.encode(),
+                                                      normalise(ctx.payload.receipt_code).encode())
+    if not matches:
+        return r_notice.check_receipt_matches(False)
+    return _settleable(obj)
 
 
 # ------------------------------------------------------------------------------------ supervision (Art. 14)
 
 
 def _signed_stages(ctx: Context) -> list[str]:
-    return [r[0] for r in ctx.session.execute(select(SignOff.stage).where(SignOff.project_id == ctx.row.id))]
+    """The stages signed off and in force (a failed acceptance voids that round's acceptance sign-off)."""
+    return [r[0] for r in ctx.session.execute(select(SignOff.stage).where(SignOff.project_id == ctx.row.id,
+                                                                          SignOff.voided_at.is_(None)))]
+
+
+def _voided_stages(ctx: Context) -> list[str]:
+    return [r[0] for r in ctx.session.execute(select(SignOff.stage).where(SignOff.project_id == ctx.row.id,
+                                                                          SignOff.voided_at.is_not(None)))]
 
 
 @guard("no_open_concern", reads=("facts",))
@@ -247,7 +303,8 @@ def signoff_stage_valid(ctx: Context) -> Verdict:
 STAGE_EVENTS = {
     "declaration": ("create", "submit_preliminary", "record_meeting", "answer_objection", "submit"),
     "acceptance": ("accept", "fail_acceptance", "report_completion"),
-    "write_off": ("close_settlement", "pay", "sign_invoice", "add_payment_item", "record_voucher_evidence"),
+    "write_off": ("close_settlement", "pay", "sign_invoice", "add_payment_item", "record_voucher_evidence",
+                  "cancel_payment_item"),
 }
 
 
@@ -278,7 +335,7 @@ def declaration_signed_off(ctx: Context) -> Verdict:
 
 @guard("acceptance_signed_off")
 def acceptance_signed_off(ctx: Context) -> Verdict:
-    return r_supervision.check_signed_off("acceptance", _signed_stages(ctx))
+    return r_supervision.check_signed_off("acceptance", _signed_stages(ctx), _voided_stages(ctx))
 
 
 @guard("write_off_signed_off")
@@ -289,11 +346,35 @@ def write_off_signed_off(ctx: Context) -> Verdict:
 # -------------------------------------------------------------------------------------- approval (Art. 11)
 
 
-def _round_approvals(ctx: Context) -> list[Approval]:
-    approvals: list[Approval] = ctx.memo("approvals", lambda: list(ctx.session.execute(select(Approval).where(
-        Approval.project_id == ctx.row.id, Approval.round == ctx.project.approval_round,
-        Approval.decision == "approve")).scalars()))
+def _round_approvals(ctx: Context, decision: str = "approve") -> list[Approval]:
+    """The main leaders' decisions of this approval round: approvals, or votes to terminate (issue 11).
+
+    A vote to terminate counts only until the project is reported complete: it was about the unfinished
+    project (the rows stay as they were written; the audit checks compare them with their events)."""
+    def load() -> list[Approval]:
+        stmt = select(Approval).where(Approval.project_id == ctx.row.id, Approval.round == ctx.project.approval_round,
+                                      Approval.decision == decision)
+        if decision == "terminate" and (since := last_completion_report(ctx)) is not None:
+            stmt = stmt.where(Approval.at > since)
+        return list(ctx.session.execute(stmt.order_by(Approval.id)).scalars())
+    approvals: list[Approval] = ctx.memo(f"approvals:{decision}", load)
     return approvals
+
+
+def termination_votes(ctx: Context) -> list[Approval]:
+    """The main leaders' votes to terminate that still count (see ``_round_approvals``)."""
+    return _round_approvals(ctx, "terminate")
+
+
+def last_completion_report(ctx: Context) -> Any:
+    """When the project was last reported complete (None: never)."""
+    return ctx.session.execute(select(func.max(AuditEvent.at)).where(
+        AuditEvent.entity_type == "project", AuditEvent.entity_id == ctx.row.id,
+        AuditEvent.event == "report_completion")).scalar_one()
+
+
+def _both_leaders_with_me(ctx: Context, decision: str) -> bool:
+    return r_approval.both_leaders_approved({a.role for a in _round_approvals(ctx, decision)} | {ctx.role})
 
 
 @guard("board_meeting_recorded")
@@ -323,14 +404,13 @@ def not_yet_approved_by_me(ctx: Context) -> Verdict:
 
 @guard("other_leader_approved")
 def other_leader_approved(ctx: Context) -> Verdict:
-    roles = {a.role for a in _round_approvals(ctx)} | {ctx.role}
-    return OK if r_approval.both_leaders_approved(roles) else refuse("approval.pending_other", "尚待另一位主要领导审批", "第十一条")
+    return OK if _both_leaders_with_me(ctx, "approve") else refuse("approval.pending_other", "尚待另一位主要领导审批",
+                                                                   "第十一条")
 
 
 @guard("other_leader_pending")
 def other_leader_pending(ctx: Context) -> Verdict:
-    roles = {a.role for a in _round_approvals(ctx)} | {ctx.role}
-    return refuse("approval.complete", "两位主要领导均已审批", "第十一条") if r_approval.both_leaders_approved(roles) else OK
+    return refuse("approval.complete", "两位主要领导均已审批", "第十一条") if _both_leaders_with_me(ctx, "approve") else OK
 
 
 # ---------------------------------------------------------------------------------------- change
@@ -443,7 +523,8 @@ def _item(ctx: Context) -> PaymentItem | None:
 
 
 def _signatures(ctx: Context, item_id: int) -> list[r_payment.SignatureData]:
-    rows = ctx.session.execute(select(Signature).where(Signature.payment_item_id == item_id).order_by(Signature.seq)).scalars()
+    rows = ctx.session.execute(select(Signature).where(Signature.payment_item_id == item_id,
+                                                      Signature.lapsed_at.is_(None)).order_by(Signature.seq)).scalars()
     return [r_payment.SignatureData(seq=s.seq, role=s.role, person_id=s.person_id) for s in rows]
 
 
@@ -457,10 +538,63 @@ _NO_ITEM = r_payment.check_item_found(False)
 @guard("payment_item_valid")
 def payment_item_valid(ctx: Context) -> Verdict:
     p = ctx.payload
-    v = r_payment.check_payment_item(p.kind, parse_yuan(p.amount), p.payee, p.invoice_no)
+    v = r_payment.check_payment_item(p.kind, parse_yuan(p.amount), p.payee, p.invoice_no, p.issuer_tax_id)
     if v.ok and p.kind == "voucher":
         v = r_payment.check_voucher_allowed(ctx.project.contractor_kind, ctx.project.is_aid)
     return v
+
+
+@guard("payee_is_contractor")
+def payee_is_contractor(ctx: Context) -> Verdict:
+    """The project row holds the contractor as approved, or as changed by an approved change request."""
+    p = ctx.project
+    return r_payment.check_payee(ctx.payload.kind, ctx.payload.payee, p.contractor_name, p.contractor_kind, p.is_aid)
+
+
+_PI: Table = PaymentItem.__table__  # type: ignore[assignment]
+_PR: Table = Project.__table__  # type: ignore[assignment]
+_SAME_INVOICE = (select(_PI.c.issuer_tax_id, _PR.c.code, _PI.c.status).join(_PR, _PR.c.id == _PI.c.project_id)
+                 .where(_PI.c.invoice_no_norm == bindparam("number"), _PI.c.status != "cancelled")
+                 .order_by(_PI.c.id))
+
+
+def invoice_lock_key(number: str) -> int:
+    """The PostgreSQL advisory lock of one normalised invoice number (a signed 64-bit key)."""
+    digest = hashlib.sha256(f"fundflow:invoice:{number}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@guard("invoice_unique")
+def invoice_unique(ctx: Context) -> Verdict:
+    """One invoice is paid once in the whole city. On PostgreSQL the number is locked for the rest of the
+    transaction first, so that two requests with the same invoice — on any projects — are decided one after
+    the other, the second seeing the first; the unique index ``uq_payment_items_invoice`` holds it as well."""
+    p = ctx.payload
+    if p.kind != "invoice":
+        return OK
+    number = r_payment.normalise_invoice_no(p.invoice_no)
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        ctx.session.execute(select(func.pg_advisory_xact_lock(invoice_lock_key(number))))
+    registered = [r_payment.RegisteredInvoice(issuer_tax_id=issuer or "", project_code=code, paid=status == "paid")
+                  for issuer, code, status in ctx.session.execute(_SAME_INVOICE, {"number": number})]
+    return r_payment.check_invoice_unique(p.invoice_no, p.issuer_tax_id, registered)
+
+
+@constraint("uq_payment_items_invoice")
+def invoice_taken(ctx: Context) -> Verdict:
+    """What the unique index refused: the same invoice registered by a request the guard did not see."""
+    p = ctx.payload
+    taken = r_payment.RegisteredInvoice(issuer_tax_id=r_payment.normalise_tax_id(p.issuer_tax_id), project_code="",
+                                        paid=None)
+    return r_payment.check_invoice_unique(p.invoice_no, p.issuer_tax_id, [taken])
+
+
+@guard("payment_item_cancellable")
+def payment_item_cancellable(ctx: Context) -> Verdict:
+    item = _item(ctx)
+    if item is None:
+        return _NO_ITEM
+    return r_payment.check_item_cancellable(item.status)
 
 
 def _open_items_total(ctx: Context) -> int:
@@ -556,3 +690,200 @@ def report_valid(ctx: Context) -> Verdict:
 @guard("year_ended")
 def year_ended(ctx: Context) -> Verdict:
     return r_year.check_year_ended(ctx.row.year, ctx.today)
+
+
+def _evaluated_at(ctx: Context) -> str | None:
+    value = (ctx.row.report or {}).get("evaluated_at")
+    return str(value) if value else None
+
+
+@guard("not_yet_evaluated")
+def not_yet_evaluated(ctx: Context) -> Verdict:
+    return r_year.check_not_yet_evaluated(_evaluated_at(ctx))
+
+
+@guard("year_evaluated")
+def year_evaluated(ctx: Context) -> Verdict:
+    return r_year.check_year_evaluated(ctx.row.year, _evaluated_at(ctx))
+
+
+
+# ------------------------------------------------------------------ editing a draft (Art. 9–10, issue 11)
+
+#: what an edit may change, as project attributes (amount, line items and needs are handled apart)
+EDIT_FIELDS = ("title", "description", "category", "category_justification", "beneficiaries_count",
+               "beneficiaries_desc", "small_group_marked", "contractor_name", "contractor_kind", "is_aid",
+               "planned_start", "planned_end", "forbidden_use_declaration", "keyword_flags_answer")
+
+
+@dataclass(frozen=True)
+class NewLineItem:
+    description: str
+    quantity: int
+    unit_price_fen: int
+    catalog_item: str
+    flagged_keywords: list[str]
+
+    @property
+    def amount_fen(self) -> int:
+        return self.quantity * self.unit_price_fen
+
+
+@dataclass(frozen=True)
+class EditPlan:
+    """An edit worked out against the project as locked: what changes (before/after, as the audit shows
+    them), the values to write, and the proposal as it would be after the edit."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]
+    values: dict[str, Any]
+    """Project attribute → new value, for the changed fields (including ``amount_fen``)."""
+    line_items: tuple[NewLineItem, ...] | None
+    """The replacement line items (keyword flags recomputed), or None when they are kept."""
+    need_ids: tuple[int, ...] | None
+    proposal: r_project.Proposal
+    small_group: bool
+    flagged: list[tuple[str, list[str]]]
+    flags_answer: str
+
+
+def _shown(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _items_shown(items: Any) -> list[dict[str, Any]]:
+    return [{"description": i.description, "quantity": i.quantity, "unit_price": format_yuan(i.unit_price_fen),
+             "amount": format_yuan(i.amount_fen), "catalog_item": i.catalog_item} for i in items]
+
+
+def edit_plan(ctx: Context) -> EditPlan:
+    def work() -> EditPlan:
+        p, given = ctx.project, ctx.payload.model_dump(exclude_unset=True)
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        values: dict[str, Any] = {}
+        for name in EDIT_FIELDS:
+            if name in given and given[name] != getattr(p, name):
+                before[name], after[name] = _shown(getattr(p, name)), _shown(given[name])
+                values[name] = given[name]
+        if "amount" in given and parse_yuan(given["amount"]) != p.amount_fen:
+            values["amount_fen"] = parse_yuan(given["amount"])
+            before["amount"], after["amount"] = format_yuan(p.amount_fen), format_yuan(values["amount_fen"])
+        current = _line_items(ctx)
+        items: tuple[NewLineItem, ...] | None = None
+        if "line_items" in given:
+            words = ctx.policy.forbidden_keywords
+            wanted = tuple(NewLineItem(i.description, i.quantity, parse_yuan(i.unit_price), i.catalog_item,
+                                       r_project.screen_line_item(i.description, words))
+                           for i in ctx.payload.line_items)
+            if _items_shown(wanted) != _items_shown(current):
+                items = wanted
+                before["line_items"], after["line_items"] = _items_shown(current), _items_shown(wanted)
+        needs: tuple[int, ...] | None = None
+        now_needs = project_facts(ctx).need_ids
+        if "need_ids" in given and tuple(sorted(set(given["need_ids"]))) != now_needs:
+            needs = tuple(sorted(set(given["need_ids"])))
+            before["need_ids"], after["need_ids"] = list(now_needs), list(needs)
+        merged = {**{name: getattr(p, name) for name in EDIT_FIELDS}, "amount_fen": p.amount_fen, **values}
+        shown_items = items if items is not None else current
+        proposal = r_project.Proposal(
+            title=merged["title"], description=merged["description"], category=merged["category"],
+            justification=merged["category_justification"], amount_fen=merged["amount_fen"],
+            beneficiaries_count=merged["beneficiaries_count"], beneficiaries_desc=merged["beneficiaries_desc"],
+            contractor_name=merged["contractor_name"], contractor_kind=merged["contractor_kind"],
+            is_aid=merged["is_aid"], planned_start=merged["planned_start"], planned_end=merged["planned_end"],
+            line_items=tuple(r_project.LineItemData(description=i.description, quantity=i.quantity,
+                                                    unit_price_fen=i.unit_price_fen, amount_fen=i.amount_fen,
+                                                    catalog_item=i.catalog_item) for i in shown_items),
+            need_ids=needs if needs is not None else now_needs)
+        small = r_project.is_small_group(merged["beneficiaries_count"], ctx.policy.small_group_threshold,
+                                         merged["small_group_marked"])
+        if small != p.is_small_group:
+            before["is_small_group"], after["is_small_group"] = p.is_small_group, small
+        flagged = [(i.description, list(i.flagged_keywords)) for i in shown_items if i.flagged_keywords]
+        return EditPlan(before=before, after=after, values=values, line_items=items, need_ids=needs,
+                        proposal=proposal, small_group=small, flagged=flagged,
+                        flags_answer=merged["keyword_flags_answer"])
+    plan: EditPlan = ctx.memo("edit_plan", work)
+    return plan
+
+
+@guard("edit_valid", reads=("facts", "line_items"))
+def edit_valid(ctx: Context) -> Verdict:
+    plan = edit_plan(ctx)
+    if not (v := r_project.check_edit_changes(plan.after)).ok:
+        return v
+    for nid in plan.need_ids or ():
+        need = ctx.session.get(Need, nid)
+        if not (v := r_workflow.check_need_of_community(nid, need.community_id if need is not None else None,
+                                                        ctx.row.community_id)).ok:
+            return v
+    if not (v := r_project.check_proposal(plan.proposal)).ok:
+        return v
+    # as at creation: an unanswered keyword flag is a warning here, a refusal at submission
+    return r_project.flags_warning(plan.flagged, plan.flags_answer)
+
+
+@guard("edit_cap_warning")
+def edit_cap_warning(ctx: Context) -> Verdict:
+    plan = edit_plan(ctx)
+    if not plan.small_group:
+        return OK
+    return r_cap.check_small_group_cap(_figures(ctx), ctx.policy, plan.proposal.amount_fen, "proposal")
+
+
+@state_rule("project", "edit")
+def plan_frozen(state: str, state_label: str) -> Verdict:
+    return r_project.check_plan_editable(state, state_label)
+
+
+# ------------------------------------------------------------------ keyword flags (Art. 4, issue 11)
+
+
+@guard("flag_decidable")
+def flag_decidable(ctx: Context) -> Verdict:
+    item = ctx.session.get(LineItem, ctx.payload.line_item_id)
+    found = item is not None and item.project_id == ctx.row.id
+    words = list(item.flagged_keywords or []) if item is not None and found else []
+    return r_project.check_flag_decision(found, words, ctx.payload.decision, ctx.payload.note)
+
+
+@guard("keyword_flags_decided", reads=("line_items",))
+def keyword_flags_decided(ctx: Context) -> Verdict:
+    return r_project.check_flags_decided([(i.description, list(i.flagged_keywords or []), i.flag_decision)
+                                          for i in _line_items(ctx)])
+
+
+# ------------------------------------------------------------------ termination (Art. 11, issue 11)
+
+
+@guard("not_yet_terminated_by_me")
+def not_yet_terminated_by_me(ctx: Context) -> Verdict:
+    votes = termination_votes(ctx)
+    return r_approval.check_termination_vote(ctx.role, [v.role for v in votes], ctx.actor_id,
+                                             [v.person_id for v in votes])
+
+
+@guard("other_leader_terminated")
+def other_leader_terminated(ctx: Context) -> Verdict:
+    return OK if _both_leaders_with_me(ctx, "terminate") else refuse(
+        "termination.pending_other", "尚待另一位主要领导决定", "第十一条")
+
+
+@guard("other_leader_termination_pending")
+def other_leader_termination_pending(ctx: Context) -> Verdict:
+    return refuse("termination.complete", "两位主要领导均已同意终止", "第十一条") if _both_leaders_with_me(
+        ctx, "terminate") else OK
+
+
+@guard("paid_vouchers_noticed")
+def paid_vouchers_noticed(ctx: Context) -> Verdict:
+    """A no-invoice payment already made keeps its duty of a public notice after payment (Art. 13): it is
+    recorded before the project ends."""
+    paid = ctx.session.execute(select(PaymentItem.id).where(PaymentItem.project_id == ctx.row.id,
+                                                            PaymentItem.kind == "voucher",
+                                                            PaymentItem.status == "paid")).scalars()
+    for item_id in paid:
+        if not (v := r_payment.check_voucher_complete(_evidence(ctx, item_id))).ok:
+            return v
+    return OK

@@ -18,8 +18,9 @@ from store.models import FundYear, LedgerEntry, Payment, PaymentItem, Project
 
 #: states in which a project's approved amount, less what was paid, is committed
 COMMITTED_STATES = ("in_progress", "change_review", "acceptance", "settlement")
-#: states after approval (their amount counts against the small-group cap)
-APPROVED_STATES = COMMITTED_STATES + ("completion_publicity", "closed")
+#: states after approval (their amount counts against the small-group cap; once settled or terminated, only
+#: what was paid)
+APPROVED_STATES = COMMITTED_STATES + ("completion_publicity", "closed", "terminated")
 
 
 @dataclass(frozen=True)

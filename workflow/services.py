@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rules import procurement as r_procurement
 from rules import project as r_project
 from rules import workflow as r_workflow
 from rules import year as r_year
 from rules.money import format_yuan, parse_yuan
 from rules.policy import Policy
-from rules.verdict import Verdict
+from rules.verdict import Verdict, first_refusal
+from store.counters import next_value
 from store.db import Database
 from store.documents import archive_text
 from store.models import (
@@ -42,6 +44,27 @@ class ServiceError(Exception):
         super().__init__(verdict.message)
         self.verdict = verdict
         self.status = status
+
+
+# ------------------------------------------------------------------- organisations (workflow.org)
+
+
+def require_open_community(session: Session, community_id: int) -> Organisation:
+    """The community, which must exist and not be closed (第二条). On PostgreSQL its row is read ``FOR SHARE``:
+    a closing (``workflow.org.close``) waits for the proposal or fund year being made, and one made after
+    the closing sees it closed."""
+    from rules import org as r_org
+
+    stmt = select(Organisation).where(Organisation.id == community_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(read=True)
+    org = session.execute(stmt).scalar_one_or_none()
+    if not (v := r_org.check_found(org is not None and org.level == "community", f"社区 #{community_id}")).ok:
+        raise ServiceError(v, 404)
+    assert org is not None
+    if not (v := r_org.check_open(org.name, org.closed_on)).ok:
+        raise ServiceError(v, 409)
+    return org
 
 
 def fire_event(db: Database, entity_type: str, entity_id: int, trigger: str, actor: Actor,
@@ -109,6 +132,7 @@ def open_fund_year(session: Session, community_id: int, year: int, carry_in_fen:
                                                       FundYear.year == year)).scalar_one_or_none()
     if existing is not None:
         return existing
+    require_open_community(session, community_id)
     city_id = org_chain(session, community_id)["city"]
     today = clock.local_date(now)
     pv = current_policy(session, city_id, max(dt.date(year, 1, 1), today))
@@ -199,9 +223,13 @@ def carry_forward(session: Session, fy: FundYear, amount: int, now: dt.datetime,
 def record_need(session: Session, actor: Actor, community_id: int, title: str, description: str = "",
                 channel: str = "visit", residents_count: int = 1) -> Need:
     _require_post(session, actor, community_id, ("community_secretary", "community_staff"), "record_need", "第九条")
+    require_open_community(session, community_id)
     now = clock.now()
+    from workflow.receipts import new_code  # the resident the need came from can follow it too (issue 9)
+
     need = Need(community_id=community_id, title=title.strip(), description=description.strip(), channel=channel,
-                residents_count=residents_count, recorded_by=actor.person_id, created_at=now)
+                residents_count=residents_count, recorded_by=actor.person_id, created_at=now,
+                receipt_code=new_code(session))
     session.add(need)
     session.flush()
     audit.record(session, "need", need.id, event="record_need", at=now, actor_id=actor.person_id,
@@ -226,6 +254,7 @@ class LineItemIn:
     quantity: int
     unit_price: str
     catalog_item: str = ""
+    """The procurement-catalogue code (第十二条) of the policy the project is proposed under."""
 
 
 @dataclass
@@ -258,6 +287,7 @@ def propose_project(session: Session, actor: Actor, p: ProposalIn) -> tuple[Proj
     """
     post, role = _require_post(session, actor, p.community_id, ("community_secretary", "community_staff"),
                                "propose", "第九条")
+    require_open_community(session, p.community_id)
     fy = session.execute(select(FundYear).where(FundYear.community_id == p.community_id, FundYear.year == p.year)
                          ).scalar_one_or_none()
     if fy is None or fy.state != "open":
@@ -274,7 +304,7 @@ def propose_project(session: Session, actor: Actor, p: ProposalIn) -> tuple[Proj
     for li in p.line_items:
         unit = parse_yuan(li.unit_price)
         items.append(LineItem(description=li.description.strip(), quantity=li.quantity, unit_price_fen=unit,
-                              amount_fen=unit * li.quantity, catalog_item=li.catalog_item.strip(),
+                              amount_fen=unit * li.quantity, catalog_item=r_procurement.normalise_code(li.catalog_item),
                               flagged_keywords=r_project.screen_line_item(li.description, policy.forbidden_keywords)))
     proposal = r_project.Proposal(
         title=p.title.strip(), description=p.description.strip(), category=p.category,
@@ -285,12 +315,15 @@ def propose_project(session: Session, actor: Actor, p: ProposalIn) -> tuple[Proj
                                                 unit_price_fen=i.unit_price_fen, amount_fen=i.amount_fen,
                                                 catalog_item=i.catalog_item) for i in items),
         need_ids=tuple(p.need_ids))
-    verdict = r_project.check_proposal(proposal)
+    verdict = first_refusal(r_project.check_proposal(proposal), r_procurement.check_line_item_codes(
+        [(i.description, i.catalog_item) for i in items], policy.catalog_names()))
     if not verdict.ok:
         raise ServiceError(verdict, 422)
     small = r_project.is_small_group(p.beneficiaries_count, policy.small_group_threshold, p.small_group_marked)
-    seq = int(session.execute(select(func.count()).select_from(Project)
-                              .where(Project.fund_year_id == fy.id)).scalar_one()) + 1
+    # numbered by the fund year's counter, drawn in one statement (concurrent proposals wait for each other
+    # here, never draw the same number); a year numbered before the counter existed continues its count
+    seq = next_value(session, f"project:{fy.id}", first=select(func.count() + 1).select_from(Project)
+                     .where(Project.fund_year_id == fy.id).scalar_subquery())
     community_code = session.execute(select(Organisation.code).where(Organisation.id == p.community_id)).scalar_one()
     project = Project(code=f"{community_code}-{p.year}-{seq:03d}", community_id=p.community_id, fund_year_id=fy.id,
                       policy_version_id=fy.policy_version_id, state="draft", version=0, audit_head="",
@@ -303,10 +336,7 @@ def propose_project(session: Session, actor: Actor, p: ProposalIn) -> tuple[Proj
                       planned_end=p.planned_end, forbidden_use_declaration=dict(p.forbidden_use_declaration),
                       keyword_flags_answer=p.keyword_flags_answer.strip(), created_at=now)
     session.add(project)
-    try:
-        session.flush()
-    except Exception:  # a concurrent proposal took the same code: the caller retries the whole action
-        raise
+    session.flush()
     for item in items:
         item.project_id = project.id
         session.add(item)
@@ -314,10 +344,8 @@ def propose_project(session: Session, actor: Actor, p: ProposalIn) -> tuple[Proj
         session.add(ProjectNeed(project_id=project.id, need_id=nid))
     warnings: list[Verdict] = []
     flagged = [(i.description, i.flagged_keywords) for i in items if i.flagged_keywords]
-    if flagged:
-        v = r_project.check_flags_answered(flagged, p.keyword_flags_answer)
-        if not v.ok:
-            warnings.append(Verdict(ok=True, code=v.code, message=v.message, article=v.article, warning=True))
+    if (v := r_project.flags_warning(flagged, p.keyword_flags_answer)).warning:
+        warnings.append(v)
     if small:
         from rules.cap import FundFigures, check_small_group_cap
 

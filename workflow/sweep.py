@@ -310,15 +310,22 @@ def fire_timer(run: Run, dl: DueDeadline) -> str:
         row = s.get(model, dl.entity_id)
         assert row is not None
         orgs = org_chain(s, row.community_id)
-        _nudge_year_close(s, row)
-        run.notify(dl, run.people((orgs.get("community"), "community_secretary"), (orgs.get("area"), "finance_officer")),
-                   dl.event, f"{row.year} 年度公示期满",
-                   f"{row.year} 年度专项经费使用情况公示已于 {_due_day(dl)} 24:00 期满;年度结束后系统自动办理结余结转。")
+        nudge_year_close(s, row)
+        recipients = [(orgs.get("community"), "community_secretary"), (orgs.get("area"), "finance_officer")]
+        body = f"{row.year} 年度专项经费使用情况公示已于 {_due_day(dl)} 24:00 期满;"
+        if (row.report or {}).get("evaluated_at"):
+            body += "年度结束后系统自动办理结余结转。"
+        else:
+            # the evaluation runs alongside the disclosure (Art. 16) and is what the close still waits for
+            recipients.append((orgs.get("area"), "working_secretary"))
+            body += "社区党工委尚未对年度报告进行考核评议(《细则》第十六条),评议记录在案且年度结束后系统自动办理结余结转。"
+        run.notify(dl, run.people(*recipients), dl.event, f"{row.year} 年度公示期满", body)
     return "transitioned"
 
 
-def _nudge_year_close(session: Session, fy: FundYear) -> None:
-    """The disclosure has run: a year close that was backing off is retried at the next sweep."""
+def nudge_year_close(session: Session, fy: FundYear) -> None:
+    """The disclosure has run, or the year's evaluation is recorded: a year close that was backing off is
+    retried at the next sweep."""
     session.execute(update(Deadline).where(
         Deadline.entity_type == "community", Deadline.entity_id == fy.community_id, Deadline.kind == "year_close",
         Deadline.ref == str(fy.year), Deadline.status == "open").values(next_attempt_at=None)
@@ -407,7 +414,7 @@ def report_reminder(run: Run, dl: DueDeadline) -> str:
 def year_step_overdue(run: Run, dl: DueDeadline) -> str:
     """The annual report (Art. 16) or the start of the disclosure (Art. 15) is overdue: flag and escalate."""
     s = run.session
-    pending = ("open",) if dl.kind == "report_due" else ("open", "reported", "evaluated")
+    pending = ("open",) if dl.kind == "report_due" else ("open", "reported")
     fy = _fund_year(s, dl)
     if fy is None or fy.state not in pending:
         return "moot"
@@ -435,7 +442,8 @@ def year_step_overdue(run: Run, dl: DueDeadline) -> str:
 
 @handles("year_close")
 def year_close(run: Run, dl: DueDeadline) -> str:
-    """Art. 13: after the disclosure has run and the year has ended, carry the balance over (system)."""
+    """Art. 13: after the disclosure has run, the report is evaluated (Art. 16) and the year has ended, carry
+    the balance over (system). Until then the close is refused and retried with backoff."""
     s = run.session
     fy = _fund_year(s, dl)
     if fy is None or fy.state == "closed":

@@ -18,9 +18,20 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def api_router() -> APIRouter:
-    from api.routes import admin, auth, fund_years, needs, projects, public, system
+    from api.routes import (
+        admin,
+        auth,
+        documents,
+        fund_years,
+        needs,
+        org,
+        procurement,
+        projects,
+        public,
+        system,
+    )
 
     router = APIRouter(prefix=PREFIX)
-    for module in (auth, system, needs, projects, fund_years, public, admin):
+    for module in (auth, system, needs, projects, fund_years, procurement, public, admin, org, documents):
         router.include_router(module.router)
     return router

@@ -22,6 +22,8 @@ from api.schemas import (
     UserList,
     UserOut,
 )
+from rules.text import control_character
+from workflow.fields import Length, LineText
 
 router = APIRouter(tags=["administration"])
 PersonId = Annotated[int, Path(ge=1, le=2**53)]
@@ -75,7 +77,7 @@ _CALENDAR_BODY = {"requestBody": {"required": True, "content": {"text/plain": {
 @router.post("/calendar/import", response_model=CalendarImportOut, openapi_extra=_CALENDAR_BODY,
              responses=problems(401, 403, 413, 415, 422))
 async def import_calendar(request: Request, viewer: CurrentViewer, db: DB, settings: AppSettings,
-                          source: Annotated[str, Query(max_length=200, description="来源说明")] = "") -> dict[str, Any]:
+                          source: Annotated[LineText, Length(200), Query(description="来源说明")] = "") -> dict[str, Any]:
     """导入一年的官方节假日安排(UTF-8 文本,格式见 ``rules.calendar``),并重新计算受影响的期限。"""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "text/plain":
@@ -87,8 +89,8 @@ async def import_calendar(request: Request, viewer: CurrentViewer, db: DB, setti
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UnsupportedMediaType("内容不是 UTF-8 编码的文本", code="calendar.not_text") from exc
-    if any(ord(c) < 32 and c not in "\n\r\t" for c in text):
-        raise UnsupportedMediaType("内容含有控制字符,不是文本文件", code="calendar.not_text")
+    if (problem := control_character(text, multiline=True)) is not None:
+        raise UnsupportedMediaType(f"内容含有控制字符,不是文本文件: {problem}", code="calendar.not_text")
     return await run_in_threadpool(services.import_calendar, db, viewer, text, source.strip() or "HTTP 导入")
 
 

@@ -7,12 +7,13 @@ caller's posts acts, when several could).
 # no ``from __future__ import annotations``: the routes are built from models made at run time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from workflow.engine import payload_schema
+from workflow.fields import Length, MultilineText
 from workflow.machines import workflow_for
 
-Reason = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=2000)]
+Reason = Annotated[MultilineText, Length(2000)]
 AsRole = Literal["community_secretary", "community_staff", "supervisor", "working_member", "working_secretary",
                  "construction_director", "finance_officer", "city_admin"]
 
@@ -30,7 +31,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                        "attendees": [{"name": "两委委员甲", "capacity": "two_committees"},
                                      {"name": "居民代表乙", "capacity": "resident_rep"}],
                        "minutes": "会议讨论了项目必要性、预算和实施方式。"},
-    "answer_objection": {"objection_id": 1, "answer": "已安排先行维修三号楼路灯。", "resolved": True},
+    "answer_objection": {"objection_id": 1, "answer": "已安排先行维修三号楼路灯。"},
+    "confirm_answer": {"objection_id": 1, "comment": "答复属实,已现场核实"},
+    "edit": {"description": "更换小区内损坏路灯 4 盏,改善居民夜间出行安全。", "amount": "13000.00",
+             "line_items": [{"description": "LED 路灯", "quantity": 4, "unit_price": "3250.00",
+                             "catalog_item": "C1902 维修和保养服务"}]},
+    "decide_flag": {"line_item_id": 1, "decision": "cleared", "note": "经核实为居民活动室用椅,不属于社区办公开支"},
+    "terminate": {"reason": "承办单位已注销,剩余工程无法继续实施"},
     "signoff": {"stage": "declaration", "comment": "程序合规"},
     "raise_concern": {"text": "报价明显高于市场价,请说明"},
     "resolve_concern": {"concern_id": 1, "resolution": "已补充三家比价材料"},
@@ -46,7 +53,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "accept": {"quality": "工程质量合格", "satisfaction": 95, "team": [4, 9]},
     "fail_acceptance": {"quality": "部分灯具未安装", "satisfaction": 60, "team": [4, 9], "reason": "未按申请内容完工"},
     "add_payment_item": {"kind": "invoice", "amount": "12000.00", "payee": "xx市照明工程有限公司",
-                         "invoice_no": "INV000123"},
+                         "invoice_no": "INV000123", "issuer_tax_id": "91220100MA0Y1234XK"},
+    "cancel_payment_item": {"payment_item_id": 1, "reason": "发票抬头有误,作废后按正确发票重新登记"},
     "sign_invoice": {"payment_item_id": 1},
     "record_voucher_evidence": {"payment_item_id": 1, "kind": "payee_signature", "note": "收款人已签字确认"},
     "pay": {"payment_item_id": 1, "idempotency_key": "pay-2026-000123"},

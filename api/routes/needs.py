@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
+from api import public as public_side
 from api import queries, services
 from api.deps import DB, CurrentViewer, read_in_thread
 from api.routes import problems
-from api.schemas import NeedIn, NeedOut
+from api.schemas import NeedAnswerIn, NeedIn, NeedOut
 
 router = APIRouter(prefix="/needs", tags=["needs"])
 
@@ -26,3 +27,10 @@ async def list_needs(viewer: CurrentViewer, db: DB,
                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict[str, Any]]:
     """群众需求列表(本社区、所属大社区的岗位及市管理员可查看)。"""
     return await read_in_thread(db, queries.list_needs, viewer, community, limit, offset)
+
+
+@router.post("/{need_id}/answer", response_model=NeedOut, responses=problems(401, 403, 404, 409, 413, 415, 422))
+def answer_need(need_id: Annotated[int, Path(ge=1, le=2**53)], body: NeedAnswerIn, viewer: CurrentViewer,
+                db: DB) -> dict[str, Any]:
+    """答复一条群众需求(本社区的社区党委书记或社区工作者;每条需求答复一次,居民凭回执码可见)。"""
+    return public_side.answer_need(db, viewer, need_id, body.answer)

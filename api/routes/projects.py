@@ -16,7 +16,7 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 ProjectId = Annotated[int, Path(ge=1, le=2**53, description="项目 id")]
 StateName = Literal["draft", "preliminary_review", "joint_meeting", "shelved", "publicity", "ready_to_submit",
                     "pending_approval", "in_progress", "change_review", "acceptance", "settlement",
-                    "completion_publicity", "closed", "rejected", "withdrawn"]
+                    "completion_publicity", "closed", "rejected", "withdrawn", "terminated"]
 assert set(get_args(StateName)) == {s.value for s in State}  # kept in step with the definition
 IfMatch = Annotated[int | None, Depends(expected_version)]
 

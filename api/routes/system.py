@@ -1,7 +1,6 @@
 """The caller, the workflow definitions, the calendar, and a trivial ping."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from api.deps import DB, CurrentViewer, read_in_thread
 from api.routes import problems
 from api.schemas import MeOut, Ping, WorkdayAfterOut
 from workflow.describe import describe
+from workflow.fields import Date
 
 router = APIRouter(tags=["system"])
 
@@ -34,7 +34,7 @@ def workflow(viewer: CurrentViewer) -> dict[str, Any]:
 
 
 @router.get("/calendar/workday-after", response_model=WorkdayAfterOut, responses=problems(401, 422))
-async def workday_after(viewer: CurrentViewer, db: DB, date: dt.date,
+async def workday_after(viewer: CurrentViewer, db: DB, date: Annotated[Date, Query(description="起算日 YYYY-MM-DD(当日不计)")],
                         n: Annotated[int, Query(ge=1, le=400, description="工作日数")]) -> dict[str, Any]:
     """``date`` 之后第 ``n`` 个工作日(``date`` 当天不计),期限在该日 24:00 届满。"""
     return await read_in_thread(db, queries.workday_after, date, n)

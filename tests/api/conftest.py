@@ -190,7 +190,7 @@ def proposal(community_id: int, **over: Any) -> dict[str, Any]:
         "forbidden_use_declaration": {k: False for k in ("office", "worker_pay", "government_service",
                                                          "city_funded", "property_company")},
         "line_items": [{"description": "LED 楼道灯", "quantity": 2, "unit_price": "6000.00",
-                        "catalog_item": "C1902 维修和保养服务"}],
+                        "catalog_item": "C23120000"}],
     }
     body.update(over)
     return body

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.api.conftest import Api, Clock, World, on
 
@@ -33,11 +36,15 @@ def _to_in_progress(api: Api, world: World, clock_at: Clock, project: dict[str, 
     r = api.post(None, f"/api/v1/public/notices/{notice['id']}/objections",
                  {"author_name": "王先生", "contact": "13912345678", "text": "建议先修三号楼的灯。"})
     assert r.status_code == 201, r.text
-    objection = r.json()["objection_id"]
+    objection, receipt = r.json()["objection_id"], r.json()["receipt_code"]
     public = api.get(None, f"/api/v1/public/notices/{notice['id']}").json()
     assert public["objections"][0]["author"] == "王**" and "13912345678" not in str(public)
-    api.event("secretary", pid, "answer_objection", {"objection_id": objection, "answer": "已安排先修三号楼。",
-                                                     "resolved": True})
+    # the committee answers; that alone resolves nothing (issue 11) — the resident accepts it on the receipt
+    d = api.event("secretary", pid, "answer_objection", {"objection_id": objection, "answer": "已安排先修三号楼。"})
+    assert d["objections"][0]["status"] == "answered" and not d["objections"][0]["resolved"]
+    assert receipt not in str(d)
+    accepted = api.post(None, f"/api/v1/public/objections/receipt/{receipt}/accept")
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted", accepted.text
     api.event("supervisor", pid, "signoff", {"stage": "declaration"})
     # the notice period runs out: the sweep fires the timer
     clock_at.advance(days=8)
@@ -77,7 +84,8 @@ def _close(api: Api, world: World, clock_at: Clock, pid: int) -> dict[str, Any]:
     return d
 
 
-def test_project_on_the_invoice_path(api: Api, world: World, clock_at: Clock) -> None:
+def test_project_on_the_invoice_path(api: Api, world: World, clock_at: Clock, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
     pid = _to_in_progress(api, world, clock_at, api.propose("secretary", world.c0))
     item = api.event("finance", pid, "add_payment_item",
                      {"kind": "invoice", "amount": "12000.00", "payee": "xx市照明工程有限公司",
@@ -95,14 +103,21 @@ def test_project_on_the_invoice_path(api: Api, world: World, clock_at: Clock) ->
         "community_secretary", "construction_director", "working_secretary"]
     year = api.get("finance", f"/api/v1/fund-years/{world.c0}/2026").json()
     assert year["paid"] == "12000.00" and year["committed"] == "0.00" and year["available"] == "188000.00"
-    assert api.get("admin", "/api/v1/audit/verify").json()["ok"] is True
+    # the chains, anchored by the day's signed root (a key outside the database), and the business tables
+    from workflow.anchors import generate_key_file, sign_root
+
+    generate_key_file(tmp_path / "audit-signing.key")
+    monkeypatch.setenv("FUNDFLOW_AUDIT_KEY_FILE", str(tmp_path / "audit-signing.key"))
+    sign_root(world.db)
+    checked = api.get("admin", "/api/v1/audit/verify").json()
+    assert checked["ok"] is True and checked["roots"] == 1 and checked["problems"] == [], checked
 
 
 def test_aid_project_on_the_voucher_path(api: Api, world: World, clock_at: Clock) -> None:
     project = api.propose("secretary", world.c0, title="困难老人助餐服务", category="hardship", amount="9000.00",
                           beneficiaries_count=12, is_aid=True, contractor_name="张桂兰", contractor_kind="individual",
                           line_items=[{"description": "助餐服务", "quantity": 1, "unit_price": "9000.00",
-                                       "catalog_item": "C2301 餐饮服务"}])
+                                       "catalog_item": "C23090000"}])
     assert project["is_small_group"] is True
     pid = _to_in_progress(api, world, clock_at, project)
     item = api.event("finance", pid, "add_payment_item",
@@ -138,11 +153,12 @@ def test_fund_year_from_open_to_closed(api: Api, world: World, clock_at: Clock) 
     api.year_event("other_community", c, 2026, "submit_report",
                    {"summary": "本年度未实施项目,经费全部结转下年使用。", "service_effect": "—"})
     clock_at.advance(days=1)
-    d = api.year_event("wsec", c, 2026, "evaluate", {"rating": "good", "comment": "程序规范"})
-    assert d["state"] == "evaluated"
     assert api.get(None, f"/api/v1/public/disclosures/{c}/2026").status_code == 404
+    # the disclosure starts once the report is in, without waiting for the area's evaluation (issue 11)
     d = api.year_event("other_community", c, 2026, "start_disclosure")
     assert d["state"] == "disclosing" and d["deadlines"][0]["kind"] == "disclosure"
+    d = api.year_event("wsec", c, 2026, "evaluate", {"rating": "good", "comment": "程序规范"})
+    assert d["state"] == "disclosing" and d["report"]["rating"] == "good"
     disclosure = api.get(None, f"/api/v1/public/disclosures/{c}/2026")
     assert disclosure.status_code == 200 and disclosure.json()["total"] == "200000.00"
     # closing before the disclosure period and the year have run is refused

@@ -13,6 +13,7 @@ from rules.approval import (
     check_change,
     check_not_already_decided,
     check_not_proposer,
+    check_termination_vote,
 )
 from tests.rules.helpers import Case, assert_ok, run_case
 
@@ -34,6 +35,12 @@ REFUSALS: list[Case] = [
     Case("same-person-both-roles", lambda: check_not_already_decided("construction_director",
                                                                      {"working_secretary"}, 3, {3}),
          "approval.already_approved", ART),
+    Case("terminate-not-a-leader", lambda: check_termination_vote("working_member", set(), 3, set()),
+         "approval.role_invalid", ART),
+    Case("terminate-twice", lambda: check_termination_vote("construction_director", {"construction_director"}, 4, {3}),
+         "termination.already_decided", ART),
+    Case("terminate-same-person", lambda: check_termination_vote("working_secretary", {"construction_director"}, 3,
+                                                                  {3}), "termination.already_decided", ART),
     Case("field-not-changeable", lambda: check_change(BEFORE, {"category": "culture"}, REASON),
          "change.field_invalid", ART),
     Case("nothing-changed", lambda: check_change(BEFORE, {"amount_fen": 1_000_000}, REASON),
@@ -111,3 +118,11 @@ def test_changed_fields_for_filing() -> None:
 def test_reason_missing_message_shows_before_after_in_yuan() -> None:
     v = check_change(BEFORE, {"amount_fen": 1_200_000}, "")
     assert "10000.00" in v.message and "12000.00" in v.message
+
+
+@pytest.mark.parametrize("role", ["working_secretary", "construction_director"])
+def test_each_leader_votes_to_terminate_once(role: str) -> None:
+    assert_ok(check_termination_vote(role, set(), 3, set()))
+    other = "construction_director" if role == "working_secretary" else "working_secretary"
+    assert_ok(check_termination_vote(role, {other}, 3, {4}))
+    assert "终止" in check_termination_vote("working_member", set(), 3, set()).message

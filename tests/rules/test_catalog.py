@@ -14,8 +14,11 @@ from tests.rules import (
     test_common,
     test_deadline,
     test_meeting,
+    test_needs,
     test_notice,
+    test_org,
     test_payment,
+    test_procurement,
     test_project,
     test_supervision,
     test_workflow_rules,
@@ -30,6 +33,8 @@ ALL_CASES: list[Case] = [
     *test_payment.REFUSALS, *test_supervision.REFUSALS,
     *test_payment.ITEM_REFUSALS, *test_supervision.CONCERN_REFUSALS, *test_common.REFUSALS, *test_deadline.REFUSALS,
     *test_notice.REFUSALS, *test_year.REFUSALS, *test_workflow_rules.REFUSALS,
+    *test_payment.MONEY_REFUSALS, *test_procurement.REFUSALS,
+    *test_org.REFUSALS, *test_needs.REFUSALS,
 ]
 
 

@@ -5,7 +5,14 @@ import datetime as dt
 
 import pytest
 
-from rules.notice import check_no_open_objection, check_notice_open, check_objection_answerable
+from rules.notice import (
+    check_answer_settleable,
+    check_confirmer_not_answerer,
+    check_no_open_objection,
+    check_notice_open,
+    check_objection_answerable,
+    check_receipt_matches,
+)
 from tests.rules.helpers import Case, assert_ok, run_case
 
 ART = "第十条"
@@ -22,6 +29,12 @@ REFUSALS: list[Case] = [
     Case("after-end", lambda: check_notice_open(END + dt.timedelta(days=1), START, END), "notice.closed", ART),
     Case("objection-not-found", lambda: check_objection_answerable(False, False), "notice.objection_not_found", ART),
     Case("objection-resolved", lambda: check_objection_answerable(True, True), "notice.objection_resolved", ART),
+    Case("settle-not-found", lambda: check_answer_settleable(False, False, False), "notice.objection_not_found", ART),
+    Case("settle-unanswered", lambda: check_answer_settleable(True, False, False), "notice.objection_unanswered",
+         ART),
+    Case("settle-resolved", lambda: check_answer_settleable(True, True, True), "notice.objection_resolved", ART),
+    Case("confirm-own-answer", lambda: check_confirmer_not_answerer(7, 7), "sod.confirmer_answered", "第十四条"),
+    Case("receipt-wrong", lambda: check_receipt_matches(False), "notice.receipt_invalid", ART),
 ]
 
 
@@ -45,3 +58,10 @@ def test_notice_open_ok(now: dt.datetime) -> None:
 
 def test_objection_answerable_ok() -> None:
     assert_ok(check_objection_answerable(True, False))
+
+
+def test_an_answer_is_settled_by_someone_else() -> None:
+    assert_ok(check_answer_settleable(True, True, False))
+    assert_ok(check_confirmer_not_answerer(7, 8))
+    assert_ok(check_confirmer_not_answerer(7, None))
+    assert_ok(check_receipt_matches(True))

@@ -4,24 +4,32 @@ from __future__ import annotations
 import pytest
 
 from rules.payment import (
+    ART_INVOICE,
     BEFORE_PAYMENT,
     INVOICE_ORDER,
     VOUCHER_EVIDENCE,
     VOUCHER_EVIDENCE_LABELS,
+    RegisteredInvoice,
     SignatureData,
     check_all_items_paid,
     check_idempotency_key,
     check_invoice_ready_for_payment,
     check_invoice_signature,
+    check_invoice_unique,
+    check_item_cancellable,
     check_item_found,
     check_item_signable,
     check_item_unpaid,
+    check_payee,
     check_payer_not_signer,
     check_payment_item,
     check_voucher_allowed,
     check_voucher_complete,
     check_voucher_evidence,
     check_voucher_ready_for_payment,
+    normalise_invoice_no,
+    normalise_party,
+    normalise_tax_id,
 )
 from tests.rules.helpers import Case, assert_ok, run_case
 
@@ -179,3 +187,91 @@ def test_item_checks_ok() -> None:
 ])
 def test_voucher_evidence_ok(status: str, kind: str) -> None:
     assert_ok(check_voucher_evidence("voucher", status, kind, ()))
+
+
+# ------------------------------------------------ issue 11: one invoice once, the contractor, cancellation
+
+TAX_A = "91220100MA0Y1234XK"
+TAX_B = "91220100MA0Y5678QW"
+CONTRACTOR = "xx市照明工程有限公司"
+
+MONEY_REFUSALS: list[Case] = [
+    Case("invoice-same-number", lambda: check_invoice_unique("INV000123", "", [RegisteredInvoice("", "S01-2026-001", True)]),
+         "payment.invoice_duplicate", ART_INVOICE),
+    Case("invoice-written-differently", lambda: check_invoice_unique(
+        "inv 000１２３", "", [RegisteredInvoice("", "S02-2025-004", False)]), "payment.invoice_duplicate", ART_INVOICE),
+    Case("invoice-same-issuer", lambda: check_invoice_unique(
+        "12345678", TAX_A.lower(), [RegisteredInvoice(TAX_A, "S01-2026-002", True)]),
+        "payment.invoice_duplicate", ART_INVOICE),
+    Case("invoice-issuer-now-omitted", lambda: check_invoice_unique(
+        "12345678", "", [RegisteredInvoice(TAX_A, "S01-2026-002", True)]), "payment.invoice_duplicate", ART_INVOICE),
+    Case("invoice-issuer-first-omitted", lambda: check_invoice_unique(
+        "12345678", TAX_B, [RegisteredInvoice("", "S01-2026-002", False)]), "payment.invoice_duplicate", ART_INVOICE),
+    Case("invoice-held-by-database", lambda: check_invoice_unique("12345678", "", [RegisteredInvoice("", "", None)]),
+         "payment.invoice_duplicate", ART_INVOICE),
+    Case("invoice-to-someone-else", lambda: check_payee("invoice", "王师傅", CONTRACTOR, "organisation", False),
+         "payment.payee_not_contractor", ART),
+    Case("invoice-aid-someone-else", lambda: check_payee("invoice", "李大爷", "张桂兰", "individual", True),
+         "payment.payee_not_contractor", ART),
+    Case("voucher-not-contractor", lambda: check_payee("voucher", "王师傅", "张桂兰", "individual", False),
+         "payment.payee_not_contractor", ART),
+    Case("no-contractor", lambda: check_payee("invoice", "某某公司", "", "organisation", False),
+         "payment.payee_not_contractor", ART),
+    Case("item-voucher-with-invoice-no", lambda: check_payment_item("voucher", 100, "张三", "INV1"),
+         "payment.item_invalid", ART),
+    Case("item-bad-tax-id", lambda: check_payment_item("invoice", 100, CONTRACTOR, "INV1", "12-34"),
+         "payment.item_invalid", ART),
+    Case("cancel-paid", lambda: check_item_cancellable("paid"), "payment.cancel_paid", ART),
+    Case("cancel-twice", lambda: check_item_cancellable("cancelled"), "payment.item_cancelled", ART),
+    Case("pay-cancelled", lambda: check_item_unpaid("cancelled"), "payment.item_cancelled", ART),
+    Case("sign-cancelled", lambda: check_item_signable("invoice", "cancelled"), "payment.item_cancelled", ART),
+    Case("evidence-on-cancelled", lambda: check_voucher_evidence("voucher", "cancelled", "payee_signature", ()),
+         "payment.item_cancelled", ART),
+]
+
+
+@pytest.mark.parametrize("case", MONEY_REFUSALS, ids=lambda c: c.id)
+def test_money_refusals(case: Case) -> None:
+    run_case(case)
+
+
+def test_invoice_numbers_and_tax_ids_are_compared_normalised() -> None:
+    assert normalise_invoice_no(" inv 000１２３ ") == "INV000123"
+    assert normalise_invoice_no("2532\u30002000 0000 1234 5678") == "25322000000012345678"  # ideographic space
+    assert normalise_tax_id(" 91220100ma0y1234xk ") == TAX_A
+    assert normalise_party("ｘｘ市照明工程 有限公司") == normalise_party(CONTRACTOR)
+    assert normalise_party("XX市（照明）") == normalise_party("xx市(照明)")
+
+
+def test_distinct_issuers_are_distinct_invoices() -> None:
+    assert_ok(check_invoice_unique("12345678", TAX_B, [RegisteredInvoice(TAX_A, "S01-2026-002", True)]))
+    assert_ok(check_invoice_unique("12345678", "", []))
+
+
+def test_duplicate_invoice_names_where_it_is_and_whether_paid() -> None:
+    v = check_invoice_unique(" inv000123", "", [RegisteredInvoice(TAX_A, "S01-2026-001", True)])
+    assert "INV000123" in v.message and "S01-2026-001" in v.message and "已支付" in v.message and TAX_A in v.message
+    assert "尚未支付" in check_invoice_unique("x1", "", [RegisteredInvoice("", "S01-2026-001", False)]).message
+    assert "作废" in v.message  # how to correct a wrongly entered item
+
+
+@pytest.mark.parametrize(("kind", "payee", "contractor", "contractor_kind", "aid"), [
+    ("invoice", CONTRACTOR, CONTRACTOR, "organisation", False),
+    ("invoice", " ｘｘ市照明工程有限公司 ", CONTRACTOR, "organisation", False),  # as typed on another keyboard
+    ("invoice", "张桂兰", "张桂兰", "individual", False),  # an individual contractor with a tax-office invoice
+    ("voucher", "张桂兰", "张桂兰", "individual", False),
+    ("voucher", "李大爷", "张桂兰", "individual", True),  # aid: the recipient signs for it
+    ("voucher", "李大爷", "某某养老服务中心", "organisation", True),
+])
+def test_payee_ok(kind: str, payee: str, contractor: str, contractor_kind: str, aid: bool) -> None:
+    assert_ok(check_payee(kind, payee, contractor, contractor_kind, aid))
+
+
+def test_payee_refusal_says_who_and_points_to_the_voucher_path() -> None:
+    v = check_payee("invoice", "王师傅", CONTRACTOR, "organisation", False)
+    assert CONTRACTOR in v.message and "王师傅" in v.message and "收款人签字" in v.message
+
+
+def test_item_with_tax_id_ok() -> None:
+    assert_ok(check_payment_item("invoice", 100, CONTRACTOR, "INV1", TAX_A.lower()))
+    assert_ok(check_item_cancellable("open"))

@@ -15,10 +15,15 @@ from rules.project import (
     LineItemData,
     Proposal,
     check_category,
+    check_edit_changes,
+    check_flag_decision,
     check_flags_answered,
+    check_flags_decided,
     check_forbidden_declaration,
+    check_plan_editable,
     check_proposal,
     check_unmark,
+    flags_warning,
     is_small_group,
     screen_line_item,
 )
@@ -66,6 +71,23 @@ REFUSALS: list[Case] = [
          "forbidden.declared_use", "第四条"),
     Case("flag-unanswered", lambda: check_flags_answered([("办公椅采购", ["办公", "办公椅"])], "  "),
          "forbidden.flag_unanswered", "第四条"),
+    Case("flag-item-missing", lambda: check_flag_decision(False, [], "cleared", "已核实"),
+         "forbidden.flag_item_not_found", "第四条"),
+    Case("flag-not-flagged", lambda: check_flag_decision(True, [], "cleared", "已核实"),
+         "forbidden.flag_not_flagged", "第四条"),
+    Case("flag-decision-unknown", lambda: check_flag_decision(True, ["办公"], "maybe", "已核实"),
+         "forbidden.flag_decision_invalid", "第四条"),
+    Case("flag-no-note", lambda: check_flag_decision(True, ["办公"], "upheld", " "),
+         "forbidden.flag_note_missing", "第四条"),
+    Case("flag-undecided", lambda: check_flags_decided([("办公椅采购", ["办公椅"], ""), ("灯", [], "")]),
+         "forbidden.flag_undecided", "第四条"),
+    Case("flag-upheld", lambda: check_flags_decided([("办公椅采购", ["办公椅"], "upheld"),
+                                                     ("加班餐", ["加班"], "")]), "forbidden.flag_upheld", "第四条"),
+    Case("edit-nothing", lambda: check_edit_changes({}), "proposal.nothing_changed", "第九条"),
+    Case("frozen-review", lambda: check_plan_editable("preliminary_review", "待党工委初步同意"),
+         "proposal.plan_frozen", "第十条"),
+    Case("frozen-approved", lambda: check_plan_editable("in_progress", "实施中"), "proposal.plan_frozen", "第十条"),
+    Case("frozen-ended", lambda: check_plan_editable("terminated", "已终止"), "proposal.plan_frozen", "第十条"),
     Case("unmark-below-threshold", lambda: check_unmark(30, 50, True, False), "cap.cannot_unmark",
          "第七条第(二)项"),
     Case("no-need", lambda: check_proposal(make_proposal(need_ids=())), "proposal.no_need", "第九条"),
@@ -220,3 +242,28 @@ def test_proposal_mismatch_message_in_yuan() -> None:
 def test_proposal_first_refusal_wins() -> None:
     v = check_proposal(make_proposal(need_ids=(), title="", amount_fen=0))
     assert v.code == "proposal.no_need"
+
+
+def test_flags_are_cleared_only_by_the_committee_decision() -> None:
+    """The community's explanation answers a flag (submission); only the committee's decision clears it."""
+    assert_ok(check_flags_decided([("办公椅采购", ["办公椅"], "cleared"), ("灯", [], "")]))
+    assert_ok(check_flags_decided([]))
+    assert_ok(check_flag_decision(True, ["办公"], "cleared", "活动室用椅,非办公"))
+    undecided = check_flags_decided([("办公椅采购", ["办公椅"], ""), ("加班餐", ["加班"], "cleared")])
+    assert "办公椅采购" in undecided.message and "加班餐" not in undecided.message
+    # an upheld flag is named before any undecided one: the plan must change whatever else is decided
+    assert check_flags_decided([("加班餐", ["加班"], ""), ("办公椅", ["办公椅"], "upheld")]).code == "forbidden.flag_upheld"
+
+
+def test_an_unanswered_flag_warns_at_proposal_and_edit() -> None:
+    v = flags_warning([("办公椅采购", ["办公椅"])], "")
+    assert v.ok and v.warning and v.code == "forbidden.flag_unanswered" and v.article == "第四条"
+    assert_ok(flags_warning([("办公椅采购", ["办公椅"])], "活动室用椅"))
+    assert_ok(flags_warning([], ""))
+
+
+def test_the_plan_is_editable_only_in_draft() -> None:
+    assert_ok(check_plan_editable("draft", "拟提议"))
+    assert_ok(check_edit_changes({"title": "新名称"}))
+    assert "退回修改" in check_plan_editable("joint_meeting", "待联席会议讨论").message
+    assert "申请变更" in check_plan_editable("settlement", "待结算").message

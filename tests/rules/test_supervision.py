@@ -39,6 +39,8 @@ REFUSALS: list[Case] = [
          "supervision.signoff_missing", SUP),
     Case("write-off-missing", lambda: check_signed_off("write_off", {"declaration", "acceptance"}),
          "supervision.signoff_missing", SUP),
+    Case("acceptance-voided", lambda: check_signed_off("acceptance", {"declaration"}, {"acceptance"}),
+         "supervision.signoff_voided", SUP),
     Case("team-empty", lambda: check_acceptance_team(set()), "acceptance.team_incomplete", ACC),
     Case("team-no-supervisor", lambda: check_acceptance_team({"working_member"}), "acceptance.team_incomplete", ACC),
     Case("team-no-working", lambda: check_acceptance_team({"supervisor", "community_secretary"}),
@@ -127,3 +129,9 @@ def test_concern_refusals(case: Case) -> None:
 
 def test_concern_resolvable_ok() -> None:
     assert_ok(check_concern_resolvable(True, False))
+
+
+def test_a_fresh_signoff_stands_beside_a_voided_one() -> None:
+    """A failed acceptance voids that round's sign-off; the next round's fresh one is what counts."""
+    assert_ok(check_signed_off("acceptance", {"declaration", "acceptance"}, {"acceptance"}))
+    assert "重新签字" in check_signed_off("acceptance", set(), {"acceptance"}).message

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -264,7 +265,18 @@ def cli_verify(db: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]
     return result.exit_code, result.output
 
 
-def test_cli_exit_codes(db: Database, project: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def anchor(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signing key outside the database and today's signed root (the command checks the chains against it)."""
+    from workflow.anchors import generate_key_file, sign_root
+
+    key_file = tmp_path / "audit-signing.key"
+    generate_key_file(key_file)
+    monkeypatch.setenv("FUNDFLOW_AUDIT_KEY_FILE", str(key_file))
+    sign_root(db)
+
+
+def test_cli_exit_codes(db: Database, project: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    anchor(db, tmp_path, monkeypatch)
     code, out = cli_verify(db, monkeypatch)
     assert code == 0 and "审计链完整" in out, out
     with db.uow(write=False) as uow:
@@ -280,8 +292,10 @@ def test_cli_exit_codes(db: Database, project: int, monkeypatch: pytest.MonkeyPa
     assert code == 0, out
 
 
-def test_cli_names_the_first_broken_link_only(db: Database, driver: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_names_the_first_broken_link_only(db: Database, driver: Driver, monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
     first, second = driver.new_project("joint_meeting"), driver.new_project("joint_meeting")
+    anchor(db, tmp_path, monkeypatch)
     with db.engine.begin() as conn:
         for pid in (first, second):
             conn.execute(text("UPDATE audit_events SET to_state = 'closed' "

@@ -28,8 +28,12 @@ pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 RACERS = 40
 
 
-def race(db: Database, calls: list[Callable[[Database], Outcome]]) -> list[Outcome]:
-    """Run every call in a thread of its own, all released at once; re-raise the first exception."""
+def race(db: Database, calls: list[Callable[[Database], Outcome]],
+         warm: Callable[[Database], Any] | None = None) -> list[Outcome]:
+    """Run every call in a thread of its own, all released at once; re-raise the first exception.
+
+    ``warm`` runs in each thread before the start signal (e.g. refused firings that compile the statements
+    of every racing event, so that none starts the race behind on SQLAlchemy's compilation)."""
     # a pool large enough that every racer holds a connection of its own at the same time
     racing = Database(db.url, pool_size=len(calls) + 2, max_overflow=0, pool_timeout=60)
     barrier = threading.Barrier(len(calls))
@@ -39,6 +43,8 @@ def race(db: Database, calls: list[Callable[[Database], Outcome]]) -> list[Outco
         try:
             with racing.engine.connect():  # warm a connection before the start signal
                 pass
+            if warm is not None:
+                warm(racing)
             barrier.wait(timeout=60)
             results[i] = calls[i](racing)
         except BaseException as exc:  # noqa: BLE001 - reported below

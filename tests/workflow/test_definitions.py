@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT_STATES = [
     "draft", "preliminary_review", "joint_meeting", "shelved", "publicity", "ready_to_submit", "pending_approval",
     "in_progress", "change_review", "acceptance", "settlement", "completion_publicity", "closed", "rejected",
-    "withdrawn",
+    "withdrawn", "terminated",
 ]
-PROJECT_TERMINAL = {"closed", "rejected", "withdrawn"}
+PROJECT_TERMINAL = {"closed", "rejected", "withdrawn", "terminated"}
 
 #: (source, trigger, dest) of every state-changing transition named in SPEC section 2's table.
 PROJECT_MOVES = {
@@ -53,22 +53,27 @@ PROJECT_MOVES = {
     ("acceptance", "fail_acceptance", "in_progress"),
     ("settlement", "close_settlement", "completion_publicity"),
     ("completion_publicity", "completion_elapsed", "closed"),
+    # issue 11: both main leaders stop a project that cannot go on
+    ("in_progress", "terminate", "terminated"),
+    ("change_review", "terminate", "terminated"),
+    ("settlement", "terminate", "terminated"),
 }
 
 #: "Actions that keep the state" of SPEC section 2.
 PROJECT_ACTIONS = [
     "object", "answer_objection", "signoff", "raise_concern", "resolve_concern", "record_board_meeting",
-    "record_followup", "add_payment_item", "sign_invoice", "record_voucher_evidence", "pay",
+    "record_followup", "add_payment_item", "sign_invoice", "record_voucher_evidence", "pay", "cancel_payment_item",
+    # issue 11
+    "edit", "decide_flag", "confirm_answer", "accept_answer",
 ]
 PROJECT_TRIGGERS = sorted({t for _s, t, _d in PROJECT_MOVES} | set(PROJECT_ACTIONS))
 
 # ------------------------------------------------------------------------ SPEC section 3 (fund year)
 
-FUND_YEAR_STATES = ["open", "reported", "evaluated", "disclosing", "disclosed", "closed"]
+FUND_YEAR_STATES = ["open", "reported", "disclosing", "disclosed", "closed"]
 FUND_YEAR_MOVES = {
     ("open", "submit_report", "reported"),
-    ("reported", "evaluate", "evaluated"),
-    ("evaluated", "start_disclosure", "disclosing"),
+    ("reported", "start_disclosure", "disclosing"),
     ("disclosing", "disclosure_elapsed", "disclosed"),
     ("disclosed", "close_year", "closed"),
 }
@@ -113,7 +118,7 @@ def test_both_workflows_are_registered() -> None:
 
 def test_project_triggers_are_exactly_spec_section_2() -> None:
     assert sorted(WORKFLOWS["project"].triggers()) == PROJECT_TRIGGERS
-    assert len(PROJECT_TRIGGERS) == 29
+    assert len(PROJECT_TRIGGERS) == 35  # issue 11: edit, decide_flag, terminate, confirm_answer, accept_answer, cancel_payment_item
 
 
 @pytest.mark.parametrize("trigger", PROJECT_ACTIONS)
@@ -133,11 +138,25 @@ def test_the_first_approval_keeps_the_state_and_the_second_moves() -> None:
     assert all(set(t["roles"]) == {"working_secretary", "construction_director"} for t in approve)
 
 
+def test_termination_needs_both_main_leaders_like_approval() -> None:
+    terminate = [t for t in project.TRANSITIONS if t["trigger"] == "terminate"]
+    assert {t["dest"] for t in terminate} == {None, "terminated"}
+    assert all(set(t["roles"]) == {"working_secretary", "construction_director"} for t in terminate)
+    assert all({"reason_given", "no_open_concern"} <= set(t["conditions"]) for t in terminate)
+    assert project.LABELS["terminated"] == "已终止" and project.EVENT_LABELS["terminate"] == "终止项目"
+
+
 def test_fund_year_transitions_are_exactly_spec_section_3() -> None:
     assert WORKFLOWS["fund_year"].triggers() == ["submit_report", "evaluate", "start_disclosure",
                                                  "disclosure_elapsed", "close_year"]
     assert _moves(fund_year) == FUND_YEAR_MOVES
-    assert all(t["dest"] is not None for t in fund_year.TRANSITIONS)
+    # the evaluation (Art. 16) runs alongside the disclosure: it keeps the state, and only the close waits for it
+    (evaluate,) = [t for t in fund_year.TRANSITIONS if t["trigger"] == "evaluate"]
+    assert evaluate["dest"] is None and set(_sources(evaluate)) == {"reported", "disclosing", "disclosed"}
+    (close,) = [t for t in fund_year.TRANSITIONS if t["trigger"] == "close_year"]
+    assert "year_evaluated" in close["conditions"]
+    (start,) = [t for t in fund_year.TRANSITIONS if t["trigger"] == "start_disclosure"]
+    assert start["source"] == "reported" and not start["conditions"]
 
 
 def test_objections_only_during_notices_and_only_by_the_public() -> None:
@@ -171,6 +190,15 @@ def test_an_open_concern_holds_every_forward_transition() -> None:
                 assert "no_open_concern" in t["conditions"], f"{t['trigger']} {src} → {t['dest']} ignores concerns"
 
 
+def test_an_open_concern_holds_the_payment_side_but_not_a_cancellation() -> None:
+    """Issue 11 point 1 (第十四条: 经费使用全程监督): money does not leave while a concern is open; withdrawing a
+    wrong item (作废) is what a concern about it asks for, so that stays possible."""
+    conditions = {t["trigger"]: t["conditions"] for t in project.TRANSITIONS}
+    for trigger in ("add_payment_item", "sign_invoice", "pay", "close_settlement"):
+        assert conditions[trigger][0] == "no_open_concern", trigger
+    assert "no_open_concern" not in conditions["cancel_payment_item"]
+
+
 #: who fires what, as SPEC section 1 ("does") and section 2 assign it.
 SPEC_ROLES = {
     "submit_preliminary": {"community_secretary"},
@@ -186,10 +214,16 @@ SPEC_ROLES = {
     "resolve_concern": {"supervisor"},
     "sign_invoice": {"community_secretary", "construction_director", "working_secretary"},
     "pay": {"finance_officer"},
+    "cancel_payment_item": {"community_secretary"},
     "close_settlement": {"finance_officer"},
     "object": {"public"},
     "publicity_elapsed": {"system"},
     "completion_elapsed": {"system"},
+    "edit": {"community_secretary", "community_staff"},
+    "decide_flag": {"working_member", "working_secretary"},
+    "terminate": {"working_secretary", "construction_director"},
+    "confirm_answer": {"supervisor"},
+    "accept_answer": {"public"},
 }
 
 
@@ -295,6 +329,10 @@ def test_workflow_show_json_prints_both_workflows() -> None:
     for t in data["project"]["transitions"] + data["fund_year"]["transitions"]:
         assert {"trigger", "label", "source", "dest", "conditions", "when", "roles", "article"} <= set(t)
     assert {"publicity", "completion_publicity"} <= set(data["project"]["timers"])
+    states = {s["name"]: s for s in data["project"]["states"]}
+    assert states["terminated"] == {"name": "terminated", "label": "已终止", "terminal": True}
+    (ends,) = [t for t in data["project"]["transitions"] if t["trigger"] == "terminate" and t["dest"]]
+    assert ends["label"] == "终止项目" and ends["article"] == "第十一条"
 
 
 # ---------------------------------------------------------------------------------- rules purity

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +30,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from store.db import Database
-from store.models import AuditEvent, Concern, Objection, Payment, PaymentItem, Project
-from tests.workflow.test_audit import cli_verify
+from store.models import AuditEvent, Concern, LineItem, Objection, Payment, PaymentItem, Project
+from tests.workflow.test_audit import anchor, cli_verify
 from tests.workflow.test_transitions_table import ACTOR_KEYS, actor, counts, has_post
 from workflow import clock
 from workflow.audit import verify
@@ -63,6 +64,11 @@ def _latest(db: Database, stmt: Any) -> Any:
         return uow.session.execute(stmt.limit(1)).scalar_one_or_none()
 
 
+def _latest_row(db: Database, stmt: Any) -> Any:
+    with db.uow(write=False) as uow:
+        return uow.session.execute(stmt.limit(1)).first()
+
+
 def payload_for(db: Database, drv: Driver, pid: int, trigger: str, draw: Any) -> dict[str, Any]:
     """A well-formed payload for the trigger, pointing at the project's current objections, concerns, items."""
     if trigger == "record_meeting":
@@ -75,7 +81,19 @@ def payload_for(db: Database, drv: Driver, pid: int, trigger: str, draw: Any) ->
     if trigger == "answer_objection":
         oid = _latest(db, select(Objection.id).where(Objection.project_id == pid, Objection.resolved.is_(False))
                       .order_by(Objection.id.desc()))
-        return {"objection_id": oid or MISSING_ID, "answer": "已采纳并答复。", "resolved": draw(st.booleans())}
+        return {"objection_id": oid or MISSING_ID, "answer": "已采纳并答复。"}
+    if trigger in ("confirm_answer", "accept_answer"):
+        found = _latest_row(db, select(Objection.id, Objection.receipt_code).where(
+            Objection.project_id == pid, Objection.resolved.is_(False)).order_by(Objection.id.desc()))
+        oid, code = found if found is not None else (MISSING_ID, "ABCDEFGHJK")
+        return {"objection_id": oid, "comment": "已核实"} if trigger == "confirm_answer" else {
+            "objection_id": oid, "receipt_code": code}
+    if trigger == "decide_flag":
+        item = _latest(db, select(LineItem.id).where(LineItem.project_id == pid).order_by(LineItem.id.desc()))
+        return {"line_item_id": item or MISSING_ID, "decision": draw(st.sampled_from(["cleared", "upheld"])),
+                "note": "已阅读社区的说明"}
+    if trigger == "edit":
+        return {"description": f"调整后的项目内容 {uuid.uuid4().hex[:6]}。"}
     if trigger == "raise_concern":
         return {"text": "请说明预算依据"}
     if trigger == "resolve_concern":
@@ -95,15 +113,18 @@ def payload_for(db: Database, drv: Driver, pid: int, trigger: str, draw: Any) ->
     if trigger == "add_payment_item":
         kind = draw(st.sampled_from(["invoice", "voucher"]))
         amount = draw(st.sampled_from(["100.00", "rest"]))
+        with db.uow(write=False) as uow:
+            p = uow.session.get(Project, pid)
+            assert p is not None
+            fen = max(p.amount_fen - p.paid_fen, 1)
+            contractor = p.contractor_name
         if amount == "rest":
-            with db.uow(write=False) as uow:
-                p = uow.session.get(Project, pid)
-                assert p is not None
-                fen = max(p.amount_fen - p.paid_fen, 1)
             amount = f"{fen // 100}.{fen % 100:02d}"
-        return {"kind": kind, "amount": amount, "payee": "王师傅",
+        # the project's contractor (Art. 13), now and then somebody else, to be refused
+        payee = draw(st.sampled_from([contractor] * 4 + ["路人甲"]))
+        return {"kind": kind, "amount": amount, "payee": payee,
                 **({"invoice_no": f"INV-{uuid.uuid4().hex[:6]}"} if kind == "invoice" else {})}
-    if trigger in ("sign_invoice", "record_voucher_evidence", "pay"):
+    if trigger in ("sign_invoice", "record_voucher_evidence", "pay", "cancel_payment_item"):
         kind = {"sign_invoice": "invoice", "record_voucher_evidence": "voucher"}.get(trigger)
         stmt = select(PaymentItem.id).where(PaymentItem.project_id == pid)
         if kind:
@@ -111,7 +132,7 @@ def payload_for(db: Database, drv: Driver, pid: int, trigger: str, draw: Any) ->
         if trigger != "record_voucher_evidence":
             stmt = stmt.where(PaymentItem.status == "open")
         item = _latest(db, stmt.order_by(PaymentItem.id.desc())) or MISSING_ID
-        if trigger == "sign_invoice":
+        if trigger in ("sign_invoice", "cancel_payment_item"):
             return {"payment_item_id": item}
         if trigger == "record_voucher_evidence":
             evidence = draw(st.sampled_from(["meeting_decision", "inprocess_proof", "payee_signature", "post_notice"]))
@@ -247,8 +268,9 @@ def _payload_sql(db: Database) -> str:
 
 @pytest.mark.parametrize("edit", ["reason", "payload", "delete_last", "to_state"])
 def test_fundflow_audit_verify_catches_sql_edits(db: Database, city: City, driver: Driver, edit: str,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+                                                 monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     pids = [driver.new_project("publicity"), driver.new_project("pending_approval")]
+    anchor(db, tmp_path, monkeypatch)
     code, out = cli_verify(db, monkeypatch)
     assert code == 0, out
     pid = pids[1]

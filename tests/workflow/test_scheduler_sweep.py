@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 import scheduler
+from store.db import Database
 from store.models import AuditEvent, Deadline
 from tests.workflow.test_scheduler_support import bulk_publicity_projects, deadline, deadlines, sh
 from workflow.sweep import sweep
@@ -120,6 +121,33 @@ def test_one_leader_among_schedulers_and_failover(db, city):
         scheduler.stop(a)
         scheduler.stop(b)
     with db.engine.connect() as conn:
-        held = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k"),
+        # this database's locks only: the server is shared with other test runs (their schedulers hold theirs)
+        held = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k "
+                                 "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
                             {"k": scheduler.LOCK_KEY}).scalar_one()
     assert held == 0
+
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_leader_is_back_within_seconds_after_its_connections_are_killed(db, city):
+    # no election tick and no sweep can bring it back (an hour each): only the leader's heartbeat, which takes
+    # the lock again, and the catch-up that follows, on a pool whose connections are all dead
+    canary = _load(db, city, 1)
+    handle = scheduler.start(db, "auto", sweep_seconds=3600, election_seconds=3600, heartbeat_seconds=0.5)
+    watcher = Database(db.url, pool_size=1, max_overflow=0, pool_pre_ping=True)  # reads without touching db's pool
+    try:
+        _wait(lambda: handle.is_leader and deadline(watcher, "project", canary[0], "publicity").status == "fired")
+        soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+        ids = _load(db, city, 3, due=soon)  # after the first catch-up: only a later one fires them
+        time.sleep(max(0.0, (soon - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+        with watcher.engine.connect() as conn:  # every backend of this database but this one: the lock's, the pool's
+            killed = conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar_one()
+        assert killed >= 2
+        _wait(lambda: handle.is_leader and all(
+            deadline(watcher, "project", i, "publicity").status == "fired" for i in ids), timeout=10)
+    finally:
+        scheduler.stop(handle)
+        watcher.dispose()

@@ -5,7 +5,6 @@ from enum import StrEnum
 class State(StrEnum):
     open = "open"
     reported = "reported"
-    evaluated = "evaluated"
     disclosing = "disclosing"
     disclosed = "disclosed"
     closed = "closed"
@@ -14,7 +13,7 @@ class State(StrEnum):
 INITIAL = State.open
 TERMINAL = [State.closed]
 
-LABELS = {"open": "执行中", "reported": "已报告", "evaluated": "已考核评议", "disclosing": "年度公示中",
+LABELS = {"open": "执行中", "reported": "已报告", "disclosing": "年度公示中",
           "disclosed": "已公示", "closed": "已结转"}
 
 EVENT_LABELS = {"submit_report": "提交年度报告", "evaluate": "考核评议", "start_disclosure": "开始年度公示",
@@ -23,13 +22,16 @@ EVENT_LABELS = {"submit_report": "提交年度报告", "evaluate": "考核评议
 TRANSITIONS = [
     {"trigger": "submit_report", "source": "open", "dest": "reported", "conditions": ["report_valid"],
      "roles": ["community_secretary"]},
-    {"trigger": "evaluate", "source": "reported", "dest": "evaluated", "conditions": [],
-     "roles": ["working_secretary"]},
-    {"trigger": "start_disclosure", "source": "evaluated", "dest": "disclosing", "conditions": [],
+    # Art. 16: the evaluation of the submitted report; it keeps the state and never holds the disclosure
+    {"trigger": "evaluate", "source": ["reported", "disclosing", "disclosed"], "dest": None,
+     "conditions": ["not_yet_evaluated"], "roles": ["working_secretary"]},
+    # Art. 15: the community owes its residents the disclosure before 12-20 once it has reported,
+    # whatever the area's pace; the working committee's evaluation (Art. 16) runs alongside it
+    {"trigger": "start_disclosure", "source": "reported", "dest": "disclosing", "conditions": [],
      "roles": ["community_secretary"]},
     {"trigger": "disclosure_elapsed", "source": "disclosing", "dest": "disclosed",
      "conditions": ["deadline_reached"], "roles": ["system"]},
-    {"trigger": "close_year", "source": "disclosed", "dest": "closed", "conditions": ["year_ended"],
+    {"trigger": "close_year", "source": "disclosed", "dest": "closed", "conditions": ["year_ended", "year_evaluated"],
      "roles": ["finance_officer", "system"]},
 ]
 

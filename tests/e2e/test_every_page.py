@@ -1,0 +1,53 @@
+"""Every staff page, as the people who use it, photographed at 1366 px and 360 px: none scrolls sideways
+on a phone, none shows a script error."""
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import SQLITE_ONLY, Site, login, logout, shoot
+from workflow.demo import Driver
+from workflow.engine import PUBLIC
+
+
+@SQLITE_ONLY
+def test_every_staff_page_fits_a_phone_and_an_office_screen(page: Any, site: Site, e2e_world: Any, db: Any) -> None:
+    drv = Driver(db, e2e_world.city)
+    paying = drv.new_project("settlement", title="小区绿化补植")
+    item = drv.fire(paying, "add_payment_item", drv.a("finance"),
+                    {"kind": "invoice", "amount": "12000.00", "payee": "xx市照明工程有限公司",
+                     "invoice_no": "INV20260001"}).data["payment_item_id"]
+    drv.fire(paying, "sign_invoice", drv.a("secretary"), {"payment_item_id": item})
+    aid = drv.new_project("settlement", title="困难老人助餐服务", category="hardship", amount="9000.00",
+                          beneficiaries=12, is_aid=True, contractor="张桂兰", contractor_kind="individual")
+    voucher = drv.fire(aid, "add_payment_item", drv.a("finance"),
+                       {"kind": "voucher", "amount": "9000.00", "payee": "张桂兰"}).data["payment_item_id"]
+    drv.fire(aid, "record_voucher_evidence", drv.a("secretary"),
+             {"payment_item_id": voucher, "kind": "meeting_decision", "note": "联席会议同意按收款人签字结算"})
+    notice = drv.new_project("publicity", title="广场舞音响购置")
+    drv.fire(notice, "object", PUBLIC, {"author_name": "王先生", "contact": "13912345678", "text": "音量太大会扰民"})
+    drv.fire(notice, "raise_concern", drv.a("supervisor1"), {"text": "请说明音响的采购方式"})
+    drv.new_project("pending_approval", title="失业人员技能培训", category="employment", beneficiaries=40)
+    drv.new_project("draft", community=1, title="便民理发服务")
+    c0 = e2e_world.c0
+
+    page.goto(site.url("/login"))
+    shoot(page, "login")
+    visits = {
+        "s01_shuji": ["/", "/needs", "/projects", f"/projects/{paying}", f"/projects/{aid}", f"/projects/{notice}",
+                      "/projects/new", f"/fund-years/{c0}/2026", "/fund-years", "/no-such-page"],
+        "s01_jiandu1": ["/", f"/trail?community={c0}"],
+        "gw_weiyuan1": ["/"],
+        "gw_shuji": ["/", "/overview?year=2026&sort=committed&order=desc"],
+        "jg_zhuren": ["/"],
+        "caiwu": ["/", f"/projects/{aid}"],
+        "admin": ["/", "/admin", "/admin/policies", "/admin/calendar", "/admin/audit", "/overview"],
+    }
+    for username, paths in visits.items():
+        login(page, site, username)
+        for path in paths:
+            response = page.goto(site.url(path))
+            assert response is not None
+            expected = 404 if path == "/no-such-page" else 200
+            assert response.status == expected, f"{username} {path}: {response.status}"
+            shoot(page, f"{username}{path}")
+        logout(page)
