@@ -931,7 +931,11 @@ def demo(if_empty: bool, accounts: bool, as_json: bool, scale: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="监听端口")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="工作进程数(多进程请使用 PostgreSQL)")
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--keep-alive", "keep_alive", default=65, show_default=True, type=click.IntRange(1, 3600),
+              help="空闲长连接保持秒数(应长于前置代理的上游空闲时间)")
+@click.option("--worker-healthcheck", "healthcheck", default=30, show_default=True, type=click.IntRange(1, 3600),
+              help="多进程时,工作进程多少秒无应答才被重启")
+def serve(host: str, port: int, workers: int, keep_alive: int, healthcheck: int) -> None:
     """迁移数据库后启动 Web 服务(http://HOST:PORT,健康检查 /healthz)。"""
     import uvicorn
 
@@ -947,7 +951,12 @@ def serve(host: str, port: int, workers: int) -> None:
     except FontMissing as exc:  # the service runs; printing answers 503 with the same message
         click.echo(f"警告: {exc}", err=True)
     click.echo(f"正在启动 fundflow 服务: http://{host}:{port}/  (健康检查 /healthz,Ctrl-C 停止)")
-    uvicorn.run("api.app:app", host=host, port=port, workers=workers, server_header=False)
+    # uvicorn's own defaults (5 s each) cut requests off: idle connections close while a reverse proxy
+    # (nginx keeps upstream connections 60 s) or a client that connected a moment earlier reuses them,
+    # and on a busy machine a worker that misses one 5 s health ping is killed with its requests in
+    # flight (both seen as "server disconnected without a response" in tests/api/test_races.py).
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers, server_header=False,
+                timeout_keep_alive=keep_alive, timeout_worker_healthcheck=healthcheck)
 
 
 if __name__ == "__main__":
