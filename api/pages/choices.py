@@ -40,7 +40,10 @@ def concerns(ctx: FormContext) -> list[tuple[str, str]]:
 def payment_items(ctx: FormContext) -> list[tuple[str, str]]:
     out = []
     for i in ctx.record.get("payment_items", []):
-        if i.get("status") != "open":
+        # the notice after a no-invoice payment is recorded on the paid voucher (Art. 13)
+        noticing = (ctx.trigger == "record_voucher_evidence" and i["kind"] == "voucher" and i.get("status") == "paid"
+                    and "post_notice" not in i.get("evidence", []))
+        if i.get("status") != "open" and not noticing:
             continue
         kind = choice_label("kind", i["kind"]) or i["kind"]
         amount = f"{format_yuan(parse_yuan(i['amount']))} 元"

@@ -8,24 +8,12 @@ import datetime as dt
 import re
 from typing import Any
 
-from tests.e2e.conftest import SQLITE_ONLY, Site, login, logout, shoot
+from tests.e2e.conftest import SQLITE_ONLY, Site, act, login, logout, shoot, submit
 from workflow import clock
 from workflow.demo import Driver
 from workflow.engine import SYSTEM
 
 DECLARE_NONE = ("office", "worker_pay", "government_service", "city_funded", "property_company")
-
-
-def _act(page: Any, trigger: str) -> Any:
-    """Open an event's form on a record page; returns the form's box."""
-    box = page.locator(f"#act-{trigger}")
-    if box.get_attribute("open") is None:
-        box.locator("summary").click()
-    return box
-
-
-def _submit(box: Any) -> None:
-    box.locator("button[type=submit]:not([name])").click()
 
 
 def _record_need(page: Any, site: Site, title: str) -> None:
@@ -78,7 +66,7 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     assert page.get_by_text("已办理:提议项目").is_visible()
     assert page.get_by_text("回应的群众需求").is_visible() and page.get_by_text(title).first.is_visible()
     shoot(page, "project-draft")
-    _submit(_act(page, "submit_preliminary"))
+    submit(act(page, "submit_preliminary"))
     page.wait_for_url(re.compile(rf".*/projects/{pid}\?done=submit_preliminary"))
     assert page.locator("h1 .badge").inner_text() == "待党工委初步同意"
     logout(page)
@@ -89,14 +77,14 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     assert "审查方案" in item.inner_text()
     shoot(page, "todo-working-member")
     item.get_by_role("link").click()
-    _submit(_act(page, "grant_preliminary"))
+    submit(act(page, "grant_preliminary"))
     page.wait_for_url(re.compile(r".*done=grant_preliminary"))
     logout(page)
 
     # the joint meeting, recorded with more attendee rows than the form first offers
     login(page, site, "s01_shuji")
     page.goto(site.url(f"/projects/{pid}"))
-    box = _act(page, "record_meeting")
+    box = act(page, "record_meeting")
     box.locator('[name="held_on"]').fill(clock.today().isoformat())
     attendees = [("两委委员甲", "two_committees"), ("两委委员乙", "two_committees"), ("两委委员丙", "two_committees"),
                  ("居民代表丁", "resident_rep"), ("居民代表戊", "resident_rep")]
@@ -109,7 +97,7 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     box.locator('[name="votes_against"]').fill("0")
     box.locator('[name="minutes"]').fill("会议讨论了维修方案和预算,一致同意。")
     shoot(page, "project-meeting-form")
-    _submit(box)
+    submit(box)
     page.wait_for_url(re.compile(r".*done=record_meeting"))
     assert page.locator("h1 .badge").inner_text() == "公示中"
     logout(page)
@@ -117,9 +105,9 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     login(page, site, "s01_jiandu1")
     assert page.locator(".todo li", has_text="申报环节监督签字").count() == 1
     page.goto(site.url(f"/projects/{pid}"))
-    box = _act(page, "signoff")
+    box = act(page, "signoff")
     box.get_by_label("申报").check()
-    _submit(box)
+    submit(box)
     page.wait_for_url(re.compile(r".*done=signoff"))
     assert "申报:郑国华" in page.locator("#h-supervision").locator("..").inner_text()
     logout(page)
@@ -130,7 +118,7 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
 
     login(page, site, "s01_shuji")
     page.goto(site.url(f"/projects/{pid}"))
-    _submit(_act(page, "submit"))
+    submit(act(page, "submit"))
     page.wait_for_url(re.compile(r".*done=submit"))
     assert page.locator("h1 .badge").inner_text() == "待审批"
     logout(page)
@@ -140,9 +128,9 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     item = page.locator(".todo li", has_text=title)
     assert "审批(党工委主要领导)" in item.inner_text() and "5 个工作日" in item.inner_text()
     page.goto(site.url(f"/projects/{pid}"))
-    box = _act(page, "approve")
+    box = act(page, "approve")
     box.locator('[name="comment"]').fill("同意实施")
-    _submit(box)
+    submit(box)
     refusal = page.locator("#act-approve .notice.bad")
     assert refusal.is_visible()
     assert "第十一条" in refusal.inner_text() and "班子会议" in refusal.inner_text()
@@ -152,18 +140,18 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
 
     login(page, site, "gw_weiyuan1")
     page.goto(site.url(f"/projects/{pid}"))
-    box = _act(page, "record_board_meeting")
+    box = act(page, "record_board_meeting")
     box.locator('[name="held_on"]').fill(clock.today().isoformat())
     box.locator('[name="attendees"]').fill("王建国\n李红梅\n赵志强\n陈立新")
     box.locator('[name="minutes"]').fill("班子会议研究同意,报主要领导审批。")
-    _submit(box)
+    submit(box)
     page.wait_for_url(re.compile(r".*done=record_board_meeting"))
     logout(page)
 
     for leader in ("gw_shuji", "jg_zhuren"):
         login(page, site, leader)
         page.goto(site.url(f"/projects/{pid}"))
-        _submit(_act(page, "approve"))
+        submit(act(page, "approve"))
         page.wait_for_url(re.compile(r".*done=approve"))
         logout(page)
     login(page, site, "s01_shuji")
