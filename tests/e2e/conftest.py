@@ -162,6 +162,27 @@ def assert_no_sideways_scroll(page: Any, what: str = "") -> None:
     assert widths[0] <= widths[1], f"{what or page.url} scrolls sideways at {widths[1]} px: content is {widths[0]} px wide"
 
 
+PROJECT_CODE = re.compile(r"\b[A-Z]+\d*-\d{4}-\d{3}\b")
+
+
+def assert_no_leaks(page: Any, db: Database, *extra: str) -> None:
+    """The (public) page shows no unmasked phone, ID number or bank number, nor the full name of anybody with
+    an account or of the residents named in ``extra`` (their phones may be given too)."""
+    from sqlalchemy import select
+
+    from rules.privacy import find_leaks
+    from store.models import Person
+
+    with db.uow(write=False) as uow:
+        names = set(uow.session.execute(select(Person.display_name)).scalars())
+    names |= set(extra)
+    names.discard("市委组织部管理员")
+    # project codes (S01-2026-001) are public; followed by a title starting with a digit they read like a landline
+    html = PROJECT_CODE.sub(" ", page.content())
+    leaks = find_leaks(html, [n for n in names if len(n) >= 2])
+    assert not leaks, f"{page.url} shows personal data: {leaks}"
+
+
 UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
   .filter(e => !['hidden', 'submit', 'button', 'reset', 'image'].includes(e.type))
   .filter(e => !(e.labels && e.labels.length))
