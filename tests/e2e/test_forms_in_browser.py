@@ -41,13 +41,14 @@ def test_mistakes_are_answered_in_chinese_and_the_input_is_kept(crew: Crew, site
     box = act(sec, "record_meeting")
     box.locator('[name="held_on"]').fill("2026-03-02")
     box.locator('[name="attendees.0.name"]').fill("刘玉梅")
+    box.locator('[name="attendees.0.capacity"][value="two_committees"]').check()
     box.locator('[name="votes_for"]').fill("五")
     box.locator('[name="votes_against"]').fill("0")
     box.locator('[name="minutes"]').fill("讨论了健身器材的选型。")
     submit(box)
     box = sec.locator("#act-record_meeting")
     assert box.get_attribute("open") is not None  # the failed form is shown open
-    error = box.locator(".error").first.inner_text()
+    error = box.locator("#f-record_meeting-votes_for-error").inner_text()
     assert CHINESE.search(error) and "整数" in error
     assert box.locator('[name="minutes"]').input_value() == "讨论了健身器材的选型。"
     assert box.locator('[name="attendees.0.name"]').input_value() == "刘玉梅"
