@@ -7,7 +7,7 @@ Reuse:
   is ``workflow.clock`` (same process), so ``clock_at`` moves it for the server too.
 - ``page`` — a fresh browser context and page at 1366 × 900 (one Chromium per session).
 - ``login(page, site, "s01_shuji")`` — logs in through the login form.
-- ``shoot(page, "name")`` — screenshots at 1366 px and 360 px into ``var/screenshots/`` (git-ignored) and
+- ``shoot(page, "name")`` — screenshots (JPEG) at 1366 px and 360 px into ``var/screenshots/`` (git-ignored) and
   fails the test when the page scrolls sideways at 360 px (:func:`assert_no_sideways_scroll`).
 - ``e2e_world`` — the demo accounts of ``tests/api/conftest.py`` (two communities, a second area).
 - ``crew`` — one browser context per demo account, logged in once through the login form and kept for the
@@ -208,8 +208,9 @@ def shoot(page: Any, name: str) -> list[Path]:
     paths = []
     for size, suffix in ((WIDE, "1366"), (PHONE, "360")):
         page.set_viewport_size(size)
-        path = SCREENSHOTS / f"{safe}-{suffix}.png"
-        page.screenshot(path=str(path), full_page=True)
+        path = SCREENSHOTS / f"{safe}-{suffix}.jpg"
+        # JPEG: encoded in well under half the time of PNG for a long page, and plenty to look at
+        page.screenshot(path=str(path), full_page=True, type="jpeg", quality=70, animations="disabled", caret="hide")
         paths.append(path)
         if size is PHONE:
             assert_no_sideways_scroll(page, name)

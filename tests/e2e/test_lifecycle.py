@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from tests.api.conftest import on
-from tests.e2e.conftest import Crew, Site, act, assert_no_leaks, shoot, submit
+from tests.e2e.conftest import SQLITE_ONLY, Crew, Site, act, assert_no_leaks, shoot, submit
 from tests.e2e.test_public_flows import _post_need
 from workflow import clock
 from workflow.demo import Driver
@@ -114,6 +114,7 @@ def _propose_from_need(page: Any, site: Site) -> int:
     return int(re.search(r"/projects/(\d+)", page.url).group(1))  # type: ignore[union-attr]
 
 
+@SQLITE_ONLY  # the longest browser test: once (its clicks up to approval run on PostgreSQL in test_staff_flows)
 def test_a_project_from_a_residents_online_need_to_closed(crew: Crew, site: Site, e2e_world: Any, db: Any,
                                                           e2e_clock: Any) -> None:
     resident = crew.public
