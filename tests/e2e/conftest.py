@@ -284,3 +284,28 @@ def act(page: Any, trigger: str) -> Any:
 def submit(box: Any) -> None:
     """Press the form's own submit button (not 再加几行)."""
     box.locator("button[type=submit]:not([name])").click()
+
+
+DECLARE_NONE = ("office", "worker_pay", "government_service", "city_funded", "property_company")
+
+
+def fill_proposal(form: Any, *, amount: str, contractor: str, start: str, end: str,
+                  items: list[tuple[str, str, str]], beneficiaries: str = "120", category: str = "property",
+                  individual: bool = False) -> None:
+    """Fill the proposal form (``/projects/new``): the facts, "none" for every forbidden use (Art. 4) and
+    the line items (description, quantity, unit price), each in the catalogue item C23120000."""
+    form.locator('[name="category"]').select_option(category)
+    form.locator('[name="amount"]').fill(amount)
+    form.locator('[name="beneficiaries_count"]').fill(beneficiaries)
+    form.locator('[name="contractor_name"]').fill(contractor)
+    if individual:
+        form.locator('[name="contractor_kind"][value="individual"]').check()
+    form.locator('[name="planned_start"]').fill(start)
+    form.locator('[name="planned_end"]').fill(end)
+    for key in DECLARE_NONE:
+        form.locator(f'[name="forbidden_use_declaration.{key}"][value="no"]').check()
+    for i, (what, qty, price) in enumerate(items):
+        form.locator(f'[name="line_items.{i}.description"]').fill(what)
+        form.locator(f'[name="line_items.{i}.quantity"]').fill(qty)
+        form.locator(f'[name="line_items.{i}.unit_price"]').fill(price)
+        form.locator(f'[name="line_items.{i}.catalog_item"]').fill("C23120000")

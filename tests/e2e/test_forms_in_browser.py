@@ -25,8 +25,8 @@ def test_mistakes_are_answered_in_chinese_and_the_input_is_kept(crew: Crew, site
     resident.get_by_label("您的需求").fill("灯")
     resident.get_by_label("具体情况").fill("3号楼门口的路灯坏了一个月。")
     resident.get_by_label("您的称呼").fill("李桂英")
-    resident.get_by_role("button", name="提交需求").click()
-    resident.wait_for_load_state()
+    with resident.expect_navigation():
+        resident.get_by_role("button", name="提交需求").click()
     errors = resident.locator(".error, .notice.bad").all_inner_texts()
     assert errors and all(CHINESE.search(e) for e in errors), errors
     assert resident.get_by_label("具体情况").input_value() == "3号楼门口的路灯坏了一个月。"
@@ -78,8 +78,8 @@ def test_forms_posted_without_the_csrf_token_are_refused(crew: Crew, site: Site,
     resident.locator("form[action='/gongshi/need']").evaluate(DROP_TOKEN)
     response_status = []
     resident.on("response", lambda r: response_status.append(r.status) if r.request.method == "POST" else None)
-    resident.get_by_role("button", name="提交需求").click()
-    resident.wait_for_load_state()
+    with resident.expect_navigation():
+        resident.get_by_role("button", name="提交需求").click()
     assert response_status and response_status[0] == 403
     assert "/gongshi/huizhi/" not in resident.url
     check_page(resident, "public csrf refused")

@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from tests.api.conftest import on
-from tests.e2e.conftest import SQLITE_ONLY, Crew, Site, act, assert_no_leaks, shoot, submit
+from tests.e2e.conftest import SQLITE_ONLY, Crew, Site, act, assert_no_leaks, fill_proposal, shoot, submit
 from tests.e2e.test_public_flows import _post_need
 from workflow import clock
 from workflow.demo import Driver
@@ -29,7 +29,6 @@ TITLE = "5号楼2单元楼道灯不亮"
 CONTRACTOR = "刘建军"  # an individual electrician: invoices for the materials, a voucher for his labour
 RESIDENT, RESIDENT_PHONE = "赵淑华", "13812345678"
 OBJECTOR, OBJECTOR_PHONE = "王建华", "13912345678"
-DECLARE_NONE = ("office", "worker_pay", "government_service", "city_funded", "property_company")
 
 
 def _public_shot(page: Any, db: Any, name: str) -> None:
@@ -87,21 +86,9 @@ def _propose_from_need(page: Any, site: Site) -> int:
     form = page.locator("form[action='/projects/new']")
     assert form.locator('[name="title"]').input_value() == TITLE
     form.locator('[name="description"]').first.fill("5号楼2单元12层楼道灯全部更换为声光控LED灯,并检修线路。")
-    form.locator('[name="category"]').select_option("property")
-    form.locator('[name="beneficiaries_count"]').fill("120")
-    form.locator('[name="contractor_name"]').fill(CONTRACTOR)
-    form.locator('[name="contractor_kind"][value="individual"]').check()
-    form.locator('[name="planned_start"]').fill("2026-04-01")
-    form.locator('[name="planned_end"]').fill("2026-06-30")
-    for key in DECLARE_NONE:
-        form.locator(f'[name="forbidden_use_declaration.{key}"][value="no"]').check()
-    for i, (what, qty, price) in enumerate([("声光控LED楼道灯", "20", "300.00"), ("线路检修及安装人工", "1", "3000.00")]):
-        form.locator(f'[name="line_items.{i}.description"]').fill(what)
-        form.locator(f'[name="line_items.{i}.quantity"]').fill(qty)
-        form.locator(f'[name="line_items.{i}.unit_price"]').fill(price)
-        form.locator(f'[name="line_items.{i}.catalog_item"]').fill("C23120000")
     # a mistake first: the amount written with a thousands separator is refused in Chinese, the input kept
-    form.locator('[name="amount"]').fill("9,000")
+    fill_proposal(form, amount="9,000", contractor=CONTRACTOR, individual=True, start="2026-04-01", end="2026-06-30",
+                  items=[("声光控LED楼道灯", "20", "300.00"), ("线路检修及安装人工", "1", "3000.00")])
     form.get_by_role("button", name="保存项目方案").click()
     assert page.get_by_text("金额格式不正确").first.is_visible()
     form = page.locator("form[action='/projects/new']")
@@ -155,12 +142,13 @@ def test_a_project_from_a_residents_online_need_to_closed(crew: Crew, site: Site
     # a resident objects on the board; the secretary answers; a supervisor confirms the answer
     resident.goto(site.url("/gongshi"))
     resident.get_by_role("link", name=f"项目公示:{TITLE}").click()
+    resident.wait_for_url(re.compile(r".*/gongshi/notice/\d+"))
     _public_shot(resident, db, "flow-notice")
     resident.get_by_label("您的称呼").fill(OBJECTOR)
     resident.get_by_label("联系电话").fill(OBJECTOR_PHONE)
     resident.get_by_label("您的意见").fill("希望施工安排在白天,晚上会影响老人休息。")
-    resident.get_by_role("button", name="提交意见").click()
-    resident.wait_for_load_state()
+    with resident.expect_navigation():
+        resident.get_by_role("button", name="提交意见").click()
     _public_shot(resident, db, "flow-objection-posted")
     sec.goto(project)
 
@@ -273,6 +261,7 @@ def test_a_project_from_a_residents_online_need_to_closed(crew: Crew, site: Site
     shoot(sec, "flow-project-paid")
     resident.goto(site.url("/gongshi"))
     resident.get_by_role("link", name=re.compile(f"无发票支出公示:{TITLE}")).click()
+    resident.wait_for_url(re.compile(r".*/gongshi/notice/\d+"))
     assert "3000.00" in resident.locator("main").inner_text() or "3,000.00" in resident.locator("main").inner_text()
     _public_shot(resident, db, "flow-voucher-notice")
 
@@ -314,6 +303,7 @@ def test_a_fund_year_from_open_to_closed(crew: Crew, site: Site, e2e_world: Any,
     sec.goto(site.url("/fund-years"))
     shoot(sec, "flow-fund-years")
     sec.get_by_role("link", name=re.compile("幸福社区")).first.click()
+    sec.wait_for_url(re.compile(r".*/fund-years/\d+/2026"))
     assert _badge(sec) == "执行中"
     shoot(sec, "flow-fund-year-open")
 
@@ -342,6 +332,7 @@ def test_a_fund_year_from_open_to_closed(crew: Crew, site: Site, e2e_world: Any,
     resident = crew.public
     resident.goto(site.url("/gongshi"))
     resident.get_by_role("link", name="幸福社区 2026 年度专项经费使用情况").click()
+    resident.wait_for_url(re.compile(r".*/gongshi/disclosure/\d+/2026"))
     assert "老年活动室空调更换" in resident.locator("main").inner_text()
     _public_shot(resident, db, "flow-gongshi-disclosure")
 

@@ -8,12 +8,20 @@ import datetime as dt
 import re
 from typing import Any
 
-from tests.e2e.conftest import SQLITE_ONLY, Site, act, login, logout, shoot, submit
+from tests.e2e.conftest import (
+    DECLARE_NONE,
+    SQLITE_ONLY,
+    Site,
+    act,
+    fill_proposal,
+    login,
+    logout,
+    shoot,
+    submit,
+)
 from workflow import clock
 from workflow.demo import Driver
 from workflow.engine import SYSTEM
-
-DECLARE_NONE = ("office", "worker_pay", "government_service", "city_funded", "property_company")
 
 
 def _record_need(page: Any, site: Site, title: str) -> None:
@@ -35,19 +43,8 @@ def _propose(page: Any, title: str) -> None:
     page.wait_for_url(re.compile(r".*/projects/new\?need=\d+"))
     form = page.locator("form[action='/projects/new']")
     assert form.locator('[name="title"]').input_value() == title  # prefilled from the need
-    form.locator('[name="category"]').select_option("property")
-    form.locator('[name="amount"]').fill("9000.00")
-    form.locator('[name="beneficiaries_count"]').fill("120")
-    form.locator('[name="contractor_name"]').fill("xx市照明工程有限公司")
-    form.locator('[name="planned_start"]').fill("2026-12-01")
-    form.locator('[name="planned_end"]').fill("2027-03-31")
-    for key in DECLARE_NONE:
-        form.locator(f'[name="forbidden_use_declaration.{key}"][value="no"]').check()
-    for i, (what, qty, price) in enumerate([("LED 楼道灯", "20", "300.00"), ("安装人工", "1", "3000.00")]):
-        form.locator(f'[name="line_items.{i}.description"]').fill(what)
-        form.locator(f'[name="line_items.{i}.quantity"]').fill(qty)
-        form.locator(f'[name="line_items.{i}.unit_price"]').fill(price)
-        form.locator(f'[name="line_items.{i}.catalog_item"]').fill("C23120000")
+    fill_proposal(form, amount="9000.00", contractor="xx市照明工程有限公司", start="2026-12-01", end="2027-03-31",
+                  items=[("LED 楼道灯", "20", "300.00"), ("安装人工", "1", "3000.00")])
     form.get_by_role("button", name="保存项目方案").click()
     page.wait_for_url(re.compile(r".*/projects/\d+\?done=create"))
 
