@@ -244,6 +244,13 @@ class Crew:
             self.pages[username] = pg
         return pg
 
+    def home(self, username: str) -> Any:
+        """The page of ``username`` on their to-do page (待办)."""
+        pg = self(username)
+        if pg.url != self.site.url("/"):
+            pg.goto(self.site.url("/"))
+        return pg
+
     @property
     def public(self) -> Any:
         return self("")

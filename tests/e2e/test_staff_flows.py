@@ -11,11 +11,11 @@ from typing import Any
 from tests.e2e.conftest import (
     DECLARE_NONE,
     SQLITE_ONLY,
+    Crew,
     Site,
     act,
     fill_proposal,
     login,
-    logout,
     shoot,
     submit,
 )
@@ -49,14 +49,13 @@ def _propose(page: Any, title: str) -> None:
     page.wait_for_url(re.compile(r".*/projects/\d+\?done=create"))
 
 
-def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2e_world: Any, db: Any) -> None:
+def test_a_project_from_a_need_to_approval_by_clicking(crew: Crew, site: Site, e2e_world: Any, db: Any) -> None:
     title = "5号楼楼道灯维修"
-    login(page, site, "s01_gongzuo")
+    page = crew.home("s01_gongzuo")
     _record_need(page, site, title)
     shoot(page, "needs-recorded")
-    logout(page)
 
-    login(page, site, "s01_shuji")
+    page = crew.home("s01_shuji")
     page.goto(site.url("/needs"))
     _propose(page, title)
     pid = int(re.search(r"/projects/(\d+)", page.url).group(1))  # type: ignore[union-attr]
@@ -66,20 +65,18 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     submit(act(page, "submit_preliminary"))
     page.wait_for_url(re.compile(rf".*/projects/{pid}\?done=submit_preliminary"))
     assert page.locator("h1 .badge").inner_text() == "待党工委初步同意"
-    logout(page)
 
     # the working committee member finds it on the to-do page and consents
-    login(page, site, "gw_weiyuan1")
+    page = crew.home("gw_weiyuan1")
     item = page.locator(".todo li", has_text=title)
     assert "审查方案" in item.inner_text()
     shoot(page, "todo-working-member")
     item.get_by_role("link").click()
     submit(act(page, "grant_preliminary"))
     page.wait_for_url(re.compile(r".*done=grant_preliminary"))
-    logout(page)
 
     # the joint meeting, recorded with more attendee rows than the form first offers
-    login(page, site, "s01_shuji")
+    page = crew.home("s01_shuji")
     page.goto(site.url(f"/projects/{pid}"))
     box = act(page, "record_meeting")
     box.locator('[name="held_on"]').fill(clock.today().isoformat())
@@ -97,9 +94,8 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     submit(box)
     page.wait_for_url(re.compile(r".*done=record_meeting"))
     assert page.locator("h1 .badge").inner_text() == "公示中"
-    logout(page)
 
-    login(page, site, "s01_jiandu1")
+    page = crew.home("s01_jiandu1")
     assert page.locator(".todo li", has_text="申报环节监督签字").count() == 1
     page.goto(site.url(f"/projects/{pid}"))
     box = act(page, "signoff")
@@ -107,21 +103,19 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     submit(box)
     page.wait_for_url(re.compile(r".*done=signoff"))
     assert "申报:郑国华" in page.locator("#h-supervision").locator("..").inner_text()
-    logout(page)
 
     # the notice period runs out (the timer the scheduler fires)
     drv = Driver(db, e2e_world.city, start=clock.now() + dt.timedelta(days=10))
     drv.fire(pid, "publicity_elapsed", SYSTEM)
 
-    login(page, site, "s01_shuji")
+    page = crew.home("s01_shuji")
     page.goto(site.url(f"/projects/{pid}"))
     submit(act(page, "submit"))
     page.wait_for_url(re.compile(r".*done=submit"))
     assert page.locator("h1 .badge").inner_text() == "待审批"
-    logout(page)
 
     # the working committee secretary approves before the board meeting: refused, with its article
-    login(page, site, "gw_shuji")
+    page = crew.home("gw_shuji")
     item = page.locator(".todo li", has_text=title)
     assert "审批(党工委主要领导)" in item.inner_text() and "5 个工作日" in item.inner_text()
     page.goto(site.url(f"/projects/{pid}"))
@@ -133,9 +127,8 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     assert "第十一条" in refusal.inner_text() and "班子会议" in refusal.inner_text()
     assert page.locator('#act-approve [name="comment"]').input_value() == "同意实施"  # kept
     shoot(page, "project-refused-approval")
-    logout(page)
 
-    login(page, site, "gw_weiyuan1")
+    page = crew.home("gw_weiyuan1")
     page.goto(site.url(f"/projects/{pid}"))
     box = act(page, "record_board_meeting")
     box.locator('[name="held_on"]').fill(clock.today().isoformat())
@@ -143,15 +136,13 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     box.locator('[name="minutes"]').fill("班子会议研究同意,报主要领导审批。")
     submit(box)
     page.wait_for_url(re.compile(r".*done=record_board_meeting"))
-    logout(page)
 
     for leader in ("gw_shuji", "jg_zhuren"):
-        login(page, site, leader)
+        page = crew.home(leader)
         page.goto(site.url(f"/projects/{pid}"))
         submit(act(page, "approve"))
         page.wait_for_url(re.compile(r".*done=approve"))
-        logout(page)
-    login(page, site, "s01_shuji")
+    page = crew.home("s01_shuji")
     page.goto(site.url(f"/projects/{pid}"))
     assert page.locator("h1 .badge").inner_text() == "实施中"
     timeline = page.locator("#h-timeline").locator("..").inner_text()
