@@ -40,7 +40,12 @@ def concerns(ctx: FormContext) -> list[tuple[str, str]]:
 def payment_items(ctx: FormContext) -> list[tuple[str, str]]:
     out = []
     for i in ctx.record.get("payment_items", []):
-        if i.get("status") != "open":
+        if ctx.trigger == "record_voucher_evidence":
+            # evidence is for vouchers: before payment, and the notice after it (Art. 13)
+            if i["kind"] != "voucher" or not (i.get("status") == "open" or (
+                    i.get("status") == "paid" and "post_notice" not in i.get("evidence", []))):
+                continue
+        elif i.get("status") != "open":
             continue
         kind = choice_label("kind", i["kind"]) or i["kind"]
         amount = f"{format_yuan(parse_yuan(i['amount']))} 元"

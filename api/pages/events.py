@@ -103,7 +103,8 @@ def event_forms(entity_type: str, record: dict[str, Any], action_base: str, ctx:
         prefill = PREFILL.get((entity_type, trigger))
         values = failed.values if mine and failed else (flatten(prefill(record)) if prefill else None)
         errors = failed.errors if mine and failed else {}
-        fields = bind(defs, values, errors, ctx, more=failed.more if mine and failed else None, fresh=not mine)
+        fields = bind(defs, values, errors, replace(ctx, trigger=trigger), more=failed.more if mine and failed else None, fresh=not mine,
+                      scope=trigger)
         if any(b.d.kind == "ref" and b.d.required and not b.choices for b in fields):
             continue  # nothing to act on yet (no objection to answer, no item to sign …)
         forms.append(EventForm(entity_type=entity_type, trigger=trigger, label=allowed["label"],

@@ -71,10 +71,13 @@ class Bound:
     children: list[Bound] = field(default_factory=list)
     rows: list[list[Bound]] = field(default_factory=list)
     errors_below: bool = False
+    scope: str = ""
+    """Tells apart the fields of several forms on one page (the event's trigger): ids stay unique, so that
+    every ``<label for>`` names its own control."""
 
     @property
     def id(self) -> str:
-        return "f-" + self.path.replace(".", "-")
+        return "f-" + (self.scope + "-" if self.scope else "") + self.path.replace(".", "-")
 
 
 # ----------------------------------------------------------------------------------- describing
@@ -185,6 +188,8 @@ class FormContext:
     record: dict[str, Any]
     """The project or fund year detail (``api.queries``), or ``{}`` for a new record."""
     extra: dict[str, Any] = field(default_factory=dict)
+    trigger: str = ""
+    """The event whose form is drawn, if any (one field may offer different records to different events)."""
 
 
 Provider = Callable[[FormContext], list[tuple[str, str]]]
@@ -259,24 +264,26 @@ def _default_text(d: FieldDef) -> str:
 
 
 def bind(defs: Sequence[FieldDef], values: Values | None, errors: Mapping[str, str], ctx: FormContext | None,
-         prefix: str = "", more: Mapping[str, int] | None = None, fresh: bool = True) -> list[Bound]:
-    """Fields ready to draw: ``values`` posted (or initial, flattened), ``errors`` by path."""
+         prefix: str = "", more: Mapping[str, int] | None = None, fresh: bool = True, scope: str = "") -> list[Bound]:
+    """Fields ready to draw: ``values`` posted (or initial, flattened), ``errors`` by path; ``scope`` prefixes
+    the element ids (one page, several forms)."""
     values = values or {}
     out = []
     for d in defs:
         path = prefix + d.name
-        b = Bound(d=d, path=path, error=errors.get(path, ""))
+        b = Bound(d=d, path=path, error=errors.get(path, ""), scope=scope)
         b.errors_below = any(k.startswith(path + ".") for k in errors)
         if d.kind in ("ref", "ids") and ctx is not None:
             b.choices = PROVIDERS[d.name](ctx)
         elif d.kind in ("choice", "flags"):
             b.choices = list(d.choices)
         if d.kind == "group":
-            b.children = bind(d.children, values, errors, ctx, path + ".", more, fresh)
+            b.children = bind(d.children, values, errors, ctx, path + ".", more, fresh, scope)
         elif d.kind == "rows":
             filled = _row_count(values, path)
             count = filled + (more or {}).get(path, 0) + (BLANK_ROWS if fresh or not filled else 0)
-            b.rows = [bind(d.children, values, errors, ctx, f"{path}.{i}.", more, fresh) for i in range(max(count, 1))]
+            b.rows = [bind(d.children, values, errors, ctx, f"{path}.{i}.", more, fresh, scope)
+                      for i in range(max(count, 1))]
         elif d.kind in ("ids",):
             b.values = _list(values, path)
         elif d.kind == "lines":
