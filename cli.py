@@ -4,11 +4,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from typing import TYPE_CHECKING, cast
 
 import click
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def _db():  # type: ignore[no-untyped-def]
+    from store.db import Database
+    from workflow.roster import Progress
+
+
+def _db() -> Database:
     from store.db import Database
 
     return Database()
@@ -61,7 +68,7 @@ def workflow_show(as_json: bool) -> None:
 # (calendar commands are defined below this line)
 
 
-class _IsoDate(click.ParamType):
+class _IsoDate(click.ParamType):  # type: ignore[type-arg]
     name = "YYYY-MM-DD"
 
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
@@ -348,7 +355,7 @@ class _Bar:
 
     def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
         self.stream = stream
-        self.bar = None
+        self.bar: Any = None
 
     def start(self, label: str, total: int) -> None:
         from workflow.roster import STEP
@@ -391,7 +398,8 @@ def org_import(file: str, dry_run: bool, as_json: bool, actor_name: str | None) 
     bar = _Bar(sys.stderr)
     try:
         with database.uow() as uow:
-            result = import_roster(uow.session, actor, data, Path(file).name, dry_run=dry_run, progress=bar)
+            result = import_roster(uow.session, actor, data, Path(file).name, dry_run=dry_run,
+                                   progress=cast("Progress", bar))
             if not dry_run:
                 uow.commit()
     except RosterError as exc:
@@ -827,7 +835,7 @@ _ROLE_ZH = {
 }
 
 
-def _demo_summary(database):  # type: ignore[no-untyped-def]
+def _demo_summary(database: Database) -> Any:
     """(communities, projects by state) as they are in the database now."""
     from sqlalchemy import func, select
 
