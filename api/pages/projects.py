@@ -14,6 +14,7 @@ from api.pages import database, read, reads
 from api.pages.charts import small_group_chart
 from api.pages.choices import proposing_communities
 from api.pages.diagram import state_diagram
+from api.pages.documents import project_papers
 from api.pages.events import Failed, event_forms, post_event, submit_model
 from api.pages.forms import FormContext, bind, describe, flatten, more_rows
 from api.pages.render import render
@@ -156,7 +157,8 @@ def _page(session: Session, viewer: Viewer, pid: int, cache: Any, failed: Failed
     history = queries.history(session, viewer, "project", pid)
     ctx = FormContext(session=session, viewer=viewer, record=detail)
     return {"p": detail, "timeline": timeline(history, "project"), "needs": reads.project_needs(session, pid),
-            "documents": reads.documents(session, "project", pid), "verdicts": _verdicts(session, detail),
+            "documents": reads.documents(session, "project", pid), "papers": project_papers(session, pid),
+            "verdicts": _verdicts(session, detail),
             "forms": event_forms("project", detail, f"/projects/{pid}", ctx, failed),
             "deadline_kinds": reads.DEADLINE_KINDS}
 

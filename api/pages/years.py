@@ -14,6 +14,7 @@ from api.auth import Viewer
 from api.pages import database, read, reads
 from api.pages.charts import small_group_chart
 from api.pages.diagram import state_diagram
+from api.pages.documents import year_papers
 from api.pages.events import Failed, event_forms, post_event
 from api.pages.forms import FormContext
 from api.pages.projects import timeline
@@ -47,6 +48,7 @@ def _page(session: Session, viewer: Viewer, community: int, year: int, failed: F
     return {"fy": detail, "timeline": timeline(history, "fund_year"),
             "projects": reads.fund_year_projects(session, detail["id"]),
             "ledger": reads.ledger(session, detail["id"]), "documents": reads.documents(session, "fund_year", detail["id"]),
+            "papers": year_papers(session, detail["id"], community, year),
             "chart": chart, "forms": event_forms("fund_year", detail, f"/fund-years/{community}/{year}", ctx, failed),
             "deadline_kinds": reads.DEADLINE_KINDS}
 
