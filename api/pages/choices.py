@@ -26,8 +26,11 @@ def _short(text: str, n: int = 28) -> str:
 
 @provider("objection_id")
 def objections(ctx: FormContext) -> list[tuple[str, str]]:
+    """The unresolved objections; to confirm an answer (监督委员会确认), only those already answered."""
+    answered_only = ctx.extra.get("trigger") == "confirm_answer"
     return [(str(o["id"]), f"#{o['id']} {_short(o['text'])}" + ("(已答复)" if o.get("answer") else ""))
-            for o in ctx.record.get("objections", []) if not o.get("resolved")]
+            for o in ctx.record.get("objections", []) if not o.get("resolved")
+            and (o.get("answer") or not answered_only)]
 
 
 @provider("concern_id")

@@ -22,7 +22,7 @@ PDF = "application/pdf"
 def _notice(world: World, pid: int) -> int:
     with world.db.uow(write=False) as uow:
         return int(uow.session.execute(select(Notice.id).where(Notice.project_id == pid)
-                                       .order_by(Notice.id)).scalars().first())
+                                       .order_by(Notice.id).limit(1)).scalar_one())
 
 
 def test_the_project_page_links_every_document_of_the_project(pages: Pages, world: World, drv: Driver) -> None:
@@ -60,7 +60,7 @@ def test_the_fund_year_page_links_the_report_ledger_and_archive(pages: Pages, wo
     page = text_of(html)
     assert "年度报告" in page and "明细账(Excel)" in page and "年度档案(zip)" in page
     base = f"/api/v1/fund-years/{world.c0}/2026"
-    assert f'href="/api/v1/documents/annual_report/' in html
+    assert 'href="/api/v1/documents/annual_report/' in html
     assert f'href="{base}/ledger.xlsx"' in html and f'href="{base}/archive.zip"' in html
     ledger = pages.get("finance", f"{base}/ledger.xlsx")
     assert ledger.status_code == 200 and ledger.content[:2] == b"PK"
