@@ -62,6 +62,9 @@ def test_the_fund_year_page_links_the_report_ledger_and_archive(pages: Pages, wo
     base = f"/api/v1/fund-years/{world.c0}/2026"
     assert 'href="/api/v1/documents/annual_report/' in html
     assert f'href="{base}/ledger.xlsx"' in html and f'href="{base}/archive.zip"' in html
+    report = re.search(r'href="(/api/v1/documents/annual_report/\d+)"', html).group(1)  # type: ignore[union-attr]
+    r = pages.get("finance", report)
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
     ledger = pages.get("finance", f"{base}/ledger.xlsx")
     assert ledger.status_code == 200 and ledger.content[:2] == b"PK"
     assert pages.get("other_community", f"{base}/ledger.xlsx").status_code == 403
