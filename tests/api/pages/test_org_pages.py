@@ -168,6 +168,9 @@ def test_forms_need_the_csrf_token_and_the_administrator(pages: Pages, world: Wo
     # /activate without its token: refused in Chinese, input kept
     r = pages.client(None).post("/activate", data={"username": "someone", "code": "x", "password": "a-long-passphrase"})
     assert r.status_code == 403 and "表单已过期" in r.text and 'value="someone"' in r.text
+    # a resident (no login) is sent to the login page
+    r = pages.get(None, "/admin/orgs")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
     for who in ("secretary", "wsec", "supervisor"):
         assert pages.get(who, "/admin/orgs").status_code == 403
         assert pages.post(who, "/admin/orgs", data).status_code == 403
