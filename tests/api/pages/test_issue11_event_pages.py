@@ -161,6 +161,9 @@ def test_the_secretary_cancels_an_unpaid_item_and_it_is_struck_through(pages: Pa
     form = _form(html, "cancel_payment_item")
     assert "作废付款事项" in form and "第十三条" in form and f'<option value="{item}">' in form
     assert _form(pages.get("finance", f"/projects/{pid}").text, "cancel_payment_item") == ""
+    r = pages.post("secretary", f"/projects/{pid}/events/cancel_payment_item",
+                   {"payment_item_id": str(item), "reason": "无令牌"}, csrf=False)
+    assert r.status_code == 403  # the form's CSRF token is required
     r = pages.post("secretary", f"/projects/{pid}/events/cancel_payment_item", {"payment_item_id": str(item)})
     assert r.status_code == 409 and "此操作须填写理由" in r.text and f'<option value="{item}" selected>' in r.text
     r = pages.post("secretary", f"/projects/{pid}/events/cancel_payment_item",

@@ -165,6 +165,7 @@ def test_forms_need_the_csrf_token_and_the_administrator(pages: Pages, world: Wo
     r = pages.client("admin").post("/admin/orgs/import", files={"file": ("r.csv", roster_csv(ROSTER), "text/csv")})
     assert r.status_code == 403 and _org(world, "S21") is None
     assert _org(world, "S40") is None
+    assert pages.post("admin", f"/admin/users/{world.ids['staff']}/activation", {}, csrf=False).status_code == 403
     # /activate without its token: refused in Chinese, input kept
     r = pages.client(None).post("/activate", data={"username": "someone", "code": "x", "password": "a-long-passphrase"})
     assert r.status_code == 403 and "表单已过期" in r.text and 'value="someone"' in r.text
