@@ -52,11 +52,11 @@ def year_papers(session: Session, fund_year_id: int, community: int, year: int) 
     """The annual report and disclosure, the year's notices, then the ledger (xlsx) and the archive (zip)."""
     base = f"{papers.API}/fund-years/{community}/{year}"
     return [*papers.fund_year_documents(session, fund_year_id),
-            {"kind": "ledger", "kind_label": "明细账(Excel)", "title": f"{year} 年度“党组织服务群众专项经费”科目明细账",
-             "public": False, "url": f"{base}/ledger.xlsx"},
-            {"kind": "archive", "kind_label": "年度档案(zip)",
-             "title": f"{year} 年度全部文件、记录与审计事件(可用 fundflow archive verify 核验)",
-             "public": False, "url": f"{base}/archive.zip"}]
+            {"kind": "ledger", "kind_label": "明细账", "title": f"{year} 年度“党组织服务群众专项经费”科目明细账",
+             "public": False, "url": f"{base}/ledger.xlsx", "format": "Excel"},
+            {"kind": "archive", "kind_label": "年度档案",
+             "title": f"{year} 年度档案:全部文件、记录与审计事件(第十七条,可用 fundflow archive verify 核验)",
+             "public": False, "url": f"{base}/archive.zip", "format": "zip"}]
 
 
 def area_summaries(session: Session, viewer: Viewer, year: int) -> list[dict[str, Any]]:

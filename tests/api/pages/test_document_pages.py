@@ -34,8 +34,8 @@ def test_the_project_page_links_every_document_of_the_project(pages: Pages, worl
     drv.fire(pid, "sign_invoice", drv.a("secretary", c), {"payment_item_id": item})
     html = pages.get("secretary", f"/projects/{pid}").text
     page = text_of(html)
-    assert "文件" in page and "使用申请审批表" in page and "联席会议记录" in page and "项目公示" in page
-    assert "综合验收记录" in page and "付款审批单" in page and "核验纸质文件" in page
+    assert "使用申请审批表 S01-2026-001 PDF" in page and "联席会议记录" in page and "项目公示" in page
+    assert "综合验收记录" in page and "付款审批单(发票)12000.00 元" in page and "核验纸质文件" in page
     for href in (f"/api/v1/documents/application_form/{pid}", f"/api/v1/documents/payment_voucher/{item}"):
         assert f'href="{href}"' in html
     # the links open with the page's own session (the cookie), as a browser would follow them
@@ -58,7 +58,7 @@ def test_the_fund_year_page_links_the_report_ledger_and_archive(pages: Pages, wo
     drv.new_project("in_progress")
     html = pages.get("finance", f"/fund-years/{world.c0}/2026").text
     page = text_of(html)
-    assert "年度报告" in page and "明细账(Excel)" in page and "年度档案(zip)" in page
+    assert "2026 年度报告" in page and "科目明细账 Excel" in page and "年度档案:全部文件、记录与审计事件" in page
     base = f"/api/v1/fund-years/{world.c0}/2026"
     assert 'href="/api/v1/documents/annual_report/' in html
     assert f'href="{base}/ledger.xlsx"' in html and f'href="{base}/archive.zip"' in html
