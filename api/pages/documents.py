@@ -140,10 +140,6 @@ async def verify_page(request: Request, code: Annotated[str, Query(max_length=64
 # ------------------------------------------------------------------------------------- the board
 
 
-def latest_root(session: Session) -> dict[str, Any] | None:
-    """The newest signed audit root, for the board's short explanation (None before the first is signed)."""
-    return anchors.latest_root(session)
-
-
 async def board_root(request: Request) -> dict[str, Any] | None:
-    return await read(request, latest_root)
+    """The newest signed audit root, for the board's short explanation (None before the first is signed)."""
+    return await read(request, anchors.latest_root)
