@@ -33,7 +33,7 @@ MORE_KEY = "_more_rows"
 """A submit button named so asks for more rows of the list its value names (no JavaScript needed)."""
 
 Kind = Literal["text", "textarea", "int", "yuan", "date", "bool", "choice", "group", "rows", "lines", "ids", "ref",
-               "flags", "token", "password", "yesno"]
+               "pick", "flags", "token", "password", "yesno"]
 
 
 @dataclass(frozen=True)
@@ -142,9 +142,11 @@ def describe_field(name: str, info: FieldInfo, required: bool, model: str = "") 
     if annotation is dt.date:
         return replace(base, kind="date")
     if annotation is str:
+        if name in PROVIDERS:  # a code chosen from the record's list (a procurement-catalogue item …)
+            return replace(base, kind="pick")
         if widget == "choice":
             return replace(base, kind="choice", choices=tuple(CHOICES.get(name, {}).items()))
-        if widget in ("yuan", "token", "textarea", "password"):
+        if widget in ("yuan", "token", "textarea", "password", "text"):
             return replace(base, kind=typing.cast(Kind, widget))
         return replace(base, kind="textarea" if (base.max_length or 0) > 200 else "text")
     if origin is Literal:
@@ -273,7 +275,7 @@ def bind(defs: Sequence[FieldDef], values: Values | None, errors: Mapping[str, s
         path = prefix + d.name
         b = Bound(d=d, path=path, error=errors.get(path, ""), scope=scope)
         b.errors_below = any(k.startswith(path + ".") for k in errors)
-        if d.kind in ("ref", "ids") and ctx is not None:
+        if d.kind in ("ref", "ids", "pick") and ctx is not None:
             b.choices = PROVIDERS[d.name](ctx)
         elif d.kind in ("choice", "flags"):
             b.choices = list(d.choices)
@@ -301,6 +303,8 @@ def bind(defs: Sequence[FieldDef], values: Values | None, errors: Mapping[str, s
             b.value = {"on": "true", "off": "false"}.get(raw, raw)
         else:
             b.value = _text(values, path) if (path in values or not fresh) else _default_text(d)
+            if d.kind == "pick" and b.value and b.value not in {v for v, _label in b.choices}:
+                b.choices = [*b.choices, (b.value, f"{b.value}(不在可选范围内,请重新选择)")]
         out.append(b)
     return out
 

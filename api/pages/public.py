@@ -25,6 +25,7 @@ from api.deps import client_ip
 from api.errors import ApiError, NotFound
 from api.pages import database, read
 from api.pages import public_csrf as csrf
+from api.pages.documents import board_root
 from api.pages.events import submit_model
 from api.pages.forms import FormContext, bind, describe, flatten
 from api.pages.render import render
@@ -89,8 +90,9 @@ async def board(request: Request, community: Annotated[int | None, Query(ge=1, l
                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Response:
     data = await read(request, public_side.board, community, offset)
     areas = await read(request, public_side.communities_by_area)
+    root = await board_root(request)
     title = f"{data['community_name']}公示栏" if data["community_name"] else "社区公示栏"
-    return await _page(request, "gongshi.html", {"board": data, "areas": areas}, title)
+    return await _page(request, "gongshi.html", {"board": data, "areas": areas, "root": root}, title)
 
 
 def _notice(session: Session, notice_id: int) -> dict[str, Any]:

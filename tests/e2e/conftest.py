@@ -315,4 +315,4 @@ def fill_proposal(form: Any, *, amount: str, contractor: str, start: str, end: s
         form.locator(f'[name="line_items.{i}.description"]').fill(what)
         form.locator(f'[name="line_items.{i}.quantity"]').fill(qty)
         form.locator(f'[name="line_items.{i}.unit_price"]').fill(price)
-        form.locator(f'[name="line_items.{i}.catalog_item"]').fill("C23120000")
+        form.locator(f'[name="line_items.{i}.catalog_item"]').select_option("C23120000")  # from the catalogue

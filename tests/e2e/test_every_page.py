@@ -35,6 +35,9 @@ def test_every_staff_page_fits_a_phone_and_an_office_screen(page: Any, site: Sit
 
     page.goto(site.url("/login"))
     shoot(page, "login")
+    for path, name in (("/activate", "activate"), ("/gongshi/verify?code=ABCD-EFGH-JKMN", "gongshi-verify")):
+        page.goto(site.url(path))
+        shoot(page, name)
     visits = {
         "s01_shuji": ["/", "/needs", "/projects", f"/projects/{paying}", f"/projects/{aid}", f"/projects/{notice}",
                       "/projects/new", f"/fund-years/{c0}/2026", "/fund-years", "/no-such-page"],
@@ -43,7 +46,7 @@ def test_every_staff_page_fits_a_phone_and_an_office_screen(page: Any, site: Sit
         "gw_shuji": ["/", "/overview?year=2026&sort=committed&order=desc"],
         "jg_zhuren": ["/"],
         "caiwu": ["/", f"/projects/{aid}"],
-        "admin": ["/", "/admin", "/admin/policies", "/admin/calendar", "/admin/audit", "/overview"],
+        "admin": ["/", "/admin", "/admin/orgs", "/admin/policies", "/admin/calendar", "/admin/audit", "/overview"],
     }
     for username, paths in visits.items():
         login(page, site, username)

@@ -174,7 +174,7 @@ def test_the_proposal_works_with_javascript_switched_off(browser: Any, site: Sit
         form.locator('[name="line_items.3.description"]').fill("便民服务桌椅")
         form.locator('[name="line_items.3.quantity"]').fill("4")
         form.locator('[name="line_items.3.unit_price"]').fill("3000.00")
-        form.locator('[name="line_items.3.catalog_item"]').fill("A06020000")  # a catalogue code (第十二条)
+        form.locator('[name="line_items.3.catalog_item"]').select_option("A06020000")  # a catalogue item (第十二条)
         for key in DECLARE_NONE:
             form.locator(f'[name="forbidden_use_declaration.{key}"][value="no"]').check()
         form.get_by_role("button", name="保存项目方案").click()
