@@ -48,7 +48,8 @@ def _context(session: Session, viewer: Viewer, failed: tuple[str, int | None] | 
 
     def fields(which: str, org_id: int | None = None) -> list[Any]:
         mine = failed == (which, org_id)
-        return bind(describe(FORMS[which]), values if mine else None, (errors or {}) if mine else {}, ctx, fresh=not mine)
+        return bind(describe(FORMS[which]), values if mine else None, (errors or {}) if mine else {}, ctx, fresh=not mine,
+                    scope=which if org_id is None else f"{which}-{org_id}")  # ids unique among the page's forms
 
     rows = []
     for o in orgs:

@@ -79,7 +79,7 @@ def test_a_draft_is_edited_from_its_form_which_starts_from_the_plan(pages: Pages
     bad = {**data, "_version": _version(pages.get("secretary", f"/projects/{pid}").text, "edit"),
            "line_items.0.unit_price": "6千", "description": "改成别的"}
     r = pages.post("secretary", f"/projects/{pid}/events/edit", bad)
-    assert r.status_code == 422 and "金额格式不正确" in r.text and 'id="f-line_items-0-unit_price-error"' in r.text
+    assert r.status_code == 422 and "金额格式不正确" in r.text and 'id="f-edit-line_items-0-unit_price-error"' in r.text
     kept = _form(r.text, "edit")
     assert ">改成别的</textarea>" in kept and 'value="6千"' in kept
     assert f'<option value="{REPAIR}" selected>' in kept
@@ -136,7 +136,7 @@ def test_both_main_leaders_terminate_from_their_forms_and_the_page_says_so(pages
     assert "终止项目" in form and "第十一条" in form and "理由" in form
     assert _form(pages.get("secretary", f"/projects/{pid}").text, "terminate") == ""
     r = pages.post("wsec", f"/projects/{pid}/events/terminate", {"reason": ""})
-    assert r.status_code == 409 and "此操作须填写理由" in r.text and 'id="f-reason-error"' in r.text
+    assert r.status_code == 409 and "此操作须填写理由" in r.text and 'id="f-terminate-reason-error"' in r.text
     r = pages.post("wsec", f"/projects/{pid}/events/terminate", {"reason": "承办方无法继续履约"})
     assert _location(r) and _project(world, pid).state == "in_progress"
     assert "决定终止" in text_of(pages.get("director", f"/projects/{pid}").text)

@@ -94,7 +94,7 @@ def test_refusals_show_the_rule_and_article_and_keep_the_input(pages: Pages, wor
     assert r.status_code == 422 and "组织名称不能为空" in text_of(r.text) and "第二条" in text_of(r.text)
     assert 'value="S31"' in r.text
     r = pages.post("admin", "/admin/orgs", {"level": "community", "code": "S31", "name": "新社区"})
-    assert r.status_code == 422 and "填写的内容有误" in r.text and 'id="f-parent_id-error"' in r.text
+    assert r.status_code == 422 and "填写的内容有误" in r.text and 'id="f-create-parent_id-error"' in r.text
     assert 'value="新社区"' in r.text
     # a community with a project under way cannot be closed; the close form keeps the reason
     r = pages.post("admin", f"/admin/orgs/{world.c0}/close", {"reason": "拟撤并"})
