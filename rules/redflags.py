@@ -279,11 +279,14 @@ def normalise_item(description: str) -> str:
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{Fraction(part * 100, whole):.1f}%" if whole else "—"
+    if not whole:
+        return "—"
+    tenths = (part * 2000 + whole) // (2 * whole)  # per mille, rounded half up
+    return f"{tenths // 10}.{tenths % 10}%"
 
 
 def _fmt_fraction(f: Fraction) -> str:
-    return f"{float(f) * 100:.0f}%"
+    return _pct(f.numerator, f.denominator)
 
 
 def _median(values: Sequence[int]) -> Fraction:
@@ -425,9 +428,9 @@ def prices_out_of_line(f: AreaFacts, policy: Policy) -> list[FoundFlag]:
             if median <= 0 or item.unit_price_fen <= median * policy.flag_price_ratio:
                 continue
             p = live[item.project_id]
-            ratio = Fraction(item.unit_price_fen) / median
+            tenths = int(Fraction(item.unit_price_fen * 10) / median)
             message = (f"{p.code}「{item.description}」单价 {format_yuan(item.unit_price_fen)} 元,是本大社区同一品目"
-                       f"({catalog}){len(items)} 条明细中位数 {format_yuan(int(median))} 元的 {float(ratio):.1f} 倍。")
+                       f"({catalog}){len(items)} 条明细中位数 {format_yuan(int(median))} 元的 {tenths // 10}.{tenths % 10} 倍。")
             found.append(make_flag("flag.price_out_of_line", p.community_id, [f"line_item:{item.id}"], message,
                                    [_project_ev(p), Evidence("line_item", str(item.id), item.description),
                                     _amount_ev(item.unit_price_fen, "单价"), _amount_ev(int(median), "中位数")]))
@@ -650,6 +653,16 @@ def find_flags(facts: AreaFacts, policy: Policy) -> list[FoundFlag]:
 
 
 # ------------------------------------------------------------------------------------------ dismissal
+
+
+#: who dismisses a flag: the area's working committee, which inspects (第十九条)
+DISMISSERS: tuple[str, ...] = ("working_secretary", "working_member")
+
+
+def check_dismisser(role: str) -> Verdict:
+    if role in DISMISSERS:
+        return OK
+    return refuse("flag.dismiss_not_allowed", "只有本大社区的党工委书记或委员可以排除疑点。", ART_INSPECTION)
 
 
 def check_dismissal(reason: str, found: bool, already: bool) -> Verdict:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from rules import redflags as r
 from rules.redflags import AreaFacts, Dismissal, Evidence, FoundFlag
-from rules.verdict import refuse
 from store.models import (
     Acceptance,
     Approval,
@@ -46,8 +45,6 @@ from workflow.services import ServiceError
 
 CHAIN = "flag"
 """The audit chain of an area's flag dismissals (entity id: the area)."""
-DISMISSERS = ["working_secretary", "working_member"]
-"""Who dismisses a flag: the area's working committee, which inspects (第十九条)."""
 
 
 def _local(at: dt.datetime) -> dt.date:
@@ -331,9 +328,9 @@ def area_flags(session: Session, area_id: int, year: int, community_id: int | No
 def dismiss_flag(session: Session, actor: Actor, area_id: int, year: int, key: str, reason: str) -> FoundFlag:
     """A working-committee member of the area dismisses a flag with a reason (第十九条): one audit event on the
     area's ``flag`` chain, in the caller's transaction. Refusals raise ``ServiceError``."""
-    post, role = resolve_post(session, actor, DISMISSERS, {"area": area_id}, clock.today())
-    if not role:
-        raise ServiceError(refuse("auth.flag_dismiss", "只有本大社区的党工委书记或委员可以排除疑点", r.ART_INSPECTION), 403)
+    post, role = resolve_post(session, actor, list(r.DISMISSERS), {"area": area_id}, clock.today())
+    if not (v := r.check_dismisser(role)).ok:
+        raise ServiceError(v, 403)
     head = audit.chain(session, CHAIN, area_id)  # locked: two dismissals of one flag queue here
     flags = area_flags(session, area_id, year, include_dismissed=True)
     flag = next((f for f in flags if f.key == key), None)
