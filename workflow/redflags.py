@@ -8,7 +8,6 @@ and the reason; nothing else is stored, so a dismissal holds as long as the same
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -17,13 +16,13 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from rules import redflags as r
+from rules.payment import VOUCHER_EVIDENCE_LABELS
 from rules.redflags import AreaFacts, Dismissal, Evidence, FoundFlag
 from store.models import (
     Acceptance,
     Approval,
     AuditEvent,
     Deadline,
-    Document,
     DocumentLink,
     FollowUp,
     FundYear,
@@ -185,12 +184,15 @@ def _load_posts(session: Session, facts: AreaFacts, area_id: int, communities: l
 
 # ------------------------------------------------------------------------------------------ evidence
 
+_EVENT_LABELS = {"create": "提议", "record_meeting": "联席会议记录", "record_board_meeting": "班子会议记录",
+                 "record_followup": "跟进检查记录", "accept": "综合验收", "object": "居民异议",
+                 "answer_objection": "答复异议", "confirm_answer": "确认答复", "add_payment_item": "添加付款事项",
+                 "sign_invoice": "发票签字", "pay": "支付", "approve": "审批同意"}
+_DOCUMENT_LABELS = {"minutes": "联席会议纪要", "board_minutes": "班子会议纪要", "application_form": "申请审批表",
+                    "acceptance": "综合验收记录", "payment_voucher": "付款凭证", "approval_record": "审批记录"}
 #: which produced id of an audit event names which kind of record
 _PRODUCED = {"meeting_id": "meeting", "followup_id": "followup", "acceptance_id": "acceptance",
              "objection_id": "objection", "payment_item_id": "payment_item"}
-_DOC_NAMES = [(re.compile(r"minutes-(\d+)\.txt"), "meeting"), (re.compile(r"board-(\d+)\.txt"), "meeting"),
-              (re.compile(r"acceptance-(\d+)\.txt"), "acceptance"), (re.compile(r"payment-(\d+)\.txt"), "payment")]
-
 
 def _record_index(facts: AreaFacts) -> dict[tuple[str, str], int]:
     """(evidence kind, ref) → the project the record belongs to."""
@@ -213,19 +215,16 @@ def attach_sources(session: Session, facts: AreaFacts, flags: list[FoundFlag]) -
     if not projects:
         return
     events: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    moments: dict[int, tuple[int, dt.datetime]] = {}
+    """audit event id → (project, instant): the documents an event's effect archived share its instant."""
     approvals = {(a.project_id, a.person_id, a.on): str(a.id) for a in facts.approvals}
-    payment_items: dict[int, int] = {}
-    labels = {"create": "提议", "record_meeting": "联席会议记录", "record_board_meeting": "班子会议记录",
-              "record_followup": "跟进检查记录", "accept": "综合验收", "object": "居民异议",
-              "answer_objection": "答复异议", "confirm_answer": "确认答复", "add_payment_item": "添加付款事项",
-              "sign_invoice": "发票签字", "pay": "支付", "record_voucher_evidence": "无发票凭证材料",
-              "approve": "审批同意"}
     for eid, pid, event, at, actor, payload in session.execute(
             select(AuditEvent.id, AuditEvent.entity_id, AuditEvent.event, AuditEvent.at, AuditEvent.actor_id,
                    AuditEvent.payload)
             .where(AuditEvent.entity_type == "project", AuditEvent.entity_id.in_(sorted(projects)),
-                   AuditEvent.event.in_(list(labels))).order_by(AuditEvent.id)):
-        label = f"审计事件:{labels[event]}"
+                   AuditEvent.event.in_(list(_EVENT_LABELS))).order_by(AuditEvent.id)):
+        label = f"审计事件:{_EVENT_LABELS[event]}"
+        moments[eid] = (pid, at)
         payload = payload or {}
         raw_inner = payload.get("payload")
         inner: dict[str, Any] = raw_inner if isinstance(raw_inner, dict) else {}
@@ -237,23 +236,19 @@ def attach_sources(session: Session, facts: AreaFacts, flags: list[FoundFlag]) -
             value = payload.get(name, inner.get(name))
             if isinstance(value, int):
                 events[(kind, str(value))].append((eid, label))
-        if event == "pay" and isinstance(payload.get("payment_id"), int) and isinstance(inner.get("payment_item_id"), int):
-            payment_items[payload["payment_id"]] = inner["payment_item_id"]
+    archived: dict[tuple[int, dt.datetime], list[tuple[str, str]]] = defaultdict(list)
     documents: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for sha, name, role, pid in session.execute(
-            select(Document.sha256, Document.filename, DocumentLink.role, DocumentLink.entity_id)
-            .join(DocumentLink, DocumentLink.document_sha256 == Document.sha256)
-            .where(DocumentLink.entity_type == "project", DocumentLink.entity_id.in_(sorted(projects)))):
+    for sha, role, pid, at in session.execute(
+            select(DocumentLink.document_sha256, DocumentLink.role, DocumentLink.entity_id, DocumentLink.created_at)
+            .where(DocumentLink.entity_type == "project", DocumentLink.entity_id.in_(sorted(projects)))
+            .order_by(DocumentLink.id)):
+        label = f"存档文件:{_DOCUMENT_LABELS.get(role, role)}"
+        archived[(pid, at)].append((sha, label))
         if role == "application_form":
-            documents[("project", str(pid))].append((sha, f"申请审批表 {name}"))
-        for pattern, kind in _DOC_NAMES:
-            if m := pattern.fullmatch(name):
-                if kind == "payment":
-                    item = payment_items.get(int(m.group(1)))
-                    if item is not None:
-                        documents[("payment_item", str(item))].append((sha, "付款凭证"))
-                else:
-                    documents[(kind, m.group(1))].append((sha, f"存档文件 {name}"))
+            documents[("project", str(pid))].append((sha, label))
+    for key, found in events.items():
+        for eid, _label in found:
+            documents[key].extend(archived.get(moments[eid], []))
     items = [int(ev.ref) for f in flags for ev in f.evidence if ev.kind == "payment_item"]
     if items:
         for item, kind, sha in session.execute(select(VoucherEvidence.payment_item_id, VoucherEvidence.kind,
@@ -261,7 +256,7 @@ def attach_sources(session: Session, facts: AreaFacts, flags: list[FoundFlag]) -
                                                .where(VoucherEvidence.payment_item_id.in_(sorted(set(items))))):
             if sha:
                 documents[("payment_item", str(item))].append(
-                    (sha, f"无发票凭证材料:{r_payment_label(kind)}"))
+                    (sha, f"无发票凭证材料:{VOUCHER_EVIDENCE_LABELS.get(kind, kind)}"))
     for flag in flags:
         extra: list[Evidence] = []
         seen: set[tuple[str, str]] = {(ev.kind, ev.ref) for ev in flag.evidence}
@@ -275,12 +270,6 @@ def attach_sources(session: Session, facts: AreaFacts, flags: list[FoundFlag]) -
                     seen.add(("document", sha))
                     extra.append(Evidence("document", sha, label))
         flag.evidence.extend(extra)
-
-
-def r_payment_label(kind: str) -> str:
-    from rules.payment import VOUCHER_EVIDENCE_LABELS
-
-    return VOUCHER_EVIDENCE_LABELS.get(kind, kind)
 
 
 # ------------------------------------------------------------------------------------------ dismissals
