@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Sequence
 
 import click
 
@@ -858,7 +859,7 @@ def _print_accounts(database, as_json: bool) -> None:  # type: ignore[no-untyped
     _table(headers, rows)
 
 
-def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     """Aligned columns; CJK characters take two columns in a terminal."""
     import unicodedata
 
@@ -888,7 +889,7 @@ def inspect(area_code: str, year: int, community_code: str | None, include_dismi
     from store.models import Organisation
     from workflow.redflags import area_flags, as_dict, community_names
 
-    database = _db()
+    database = _db()  # type: ignore[no-untyped-call]
     prepare(database)
     with database.uow(write=False) as uow:
         s = uow.session

@@ -230,8 +230,8 @@ def attach_sources(session: Session, facts: AreaFacts, flags: list[FoundFlag]) -
         inner: dict[str, Any] = raw_inner if isinstance(raw_inner, dict) else {}
         if event == "create":
             events[("project", str(pid))].append((eid, label))
-        if event == "approve" and (key := approvals.get((pid, actor, _local(at)))):
-            events[("approval", key)].append((eid, label))
+        if event == "approve" and (approval := approvals.get((pid, actor, _local(at)))):
+            events[("approval", approval)].append((eid, label))
         for name, kind in _PRODUCED.items():
             value = payload.get(name, inner.get(name))
             if isinstance(value, int):
@@ -349,7 +349,7 @@ def as_dict(flag: FoundFlag, communities: dict[int, tuple[str, str]] | None = No
             "evidence": [{"kind": e.kind, "ref": e.ref, "label": e.label} for e in flag.evidence],
             "dismissed": d is not None,
             "dismissal": None if d is None else {"by": d.person_name, "by_id": d.person_id,
-                                                 "at": d.at.astimezone(dt.UTC).isoformat(), "reason": d.reason,
+                                                 "at": d.at.astimezone(clock.SHANGHAI).isoformat(timespec="seconds"), "reason": d.reason,
                                                  "event_id": d.event_id}}
 
 
