@@ -130,9 +130,11 @@ def build(db: Any, communities: int, per: int) -> tuple[int, int]:
             state = "closed" if k < per * 80 // 100 else ("in_progress" if k < per * 96 // 100 else "publicity")
             amount_override = None
             title, contractor = plan.title, plan.contractor
-            if plan.contractor_kind == "individual":
-                contractor = demo_data.SURNAMES[(ci + k) % len(demo_data.SURNAMES)] + \
-                    demo_data.GIVEN[(ci * 3 + k) % len(demo_data.GIVEN)] + "师傅"
+            if plan.contractor_kind == "individual":  # every individual a different person
+                n = ci * per + k
+                contractor = (demo_data.SURNAMES[n % len(demo_data.SURNAMES)]
+                              + demo_data.GIVEN[n // len(demo_data.SURNAMES) % len(demo_data.GIVEN)]
+                              + "家政服务部"[n // (len(demo_data.SURNAMES) * len(demo_data.GIVEN)) % 5])
             if ci == 7 and k in (0, 1):  # planted: a split of one lighting job into two projects
                 plan, title, contractor = demo_data.PLANS["street_lamps"], f"{k + 3}号楼庭院灯更换", "恒亮照明工程有限公司"
                 amount_override = 3_000_000 if k == 0 else 2_500_000
@@ -266,13 +268,14 @@ def _document(rows: Rows, pid: int, name: str, role: str, at: dt.datetime) -> No
                                 "created_at": at})
 
 
-def measure(db: Any, area: int) -> tuple[float, list[str]]:
+def measure(db: Any, area: int) -> tuple[float, float, list[str]]:
+    """Wall time, this process's CPU time (the database server's own work is not in it), and what was found."""
     from workflow.redflags import area_flags
 
     with db.uow(write=False) as uow:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         flags = area_flags(uow.session, area, YEAR)
-        return time.perf_counter() - t0, [f"{f.code}: {f.message}" for f in flags]
+        return time.perf_counter() - t0, time.process_time() - c0, [f"{f.code}: {f.message}" for f in flags]
 
 
 def main() -> None:
@@ -299,13 +302,14 @@ def main() -> None:
                   f"in {time.perf_counter() - t0:.1f} s (load {load()})")
         times: dict[str, list[float]] = {name: [] for name in dbs}
         for name, db in dbs.items():  # warm-up (and what was found)
-            _t, codes = measure(db, areas[name])
+            _t, _c, codes = measure(db, areas[name])
             print(f"{name}: {len(codes)} flags found:", *sorted(codes), sep="\n  ")
         for r in range(args.rounds):
             for name, db in dbs.items():
-                t, _codes = measure(db, areas[name])
+                t, cpu, _codes = measure(db, areas[name])
                 times[name].append(t)
-                print(f"round {r + 1} {name:10s} area_flags {t:6.2f} s   (load average {load()})")
+                print(f"round {r + 1} {name:10s} area_flags {t:6.2f} s wall, {cpu:5.2f} s CPU of this process   "
+                      f"(load average {load()})")
         print()
         for name, ts in times.items():
             verdict = "ok" if max(ts) < TARGET_S else "OVER TARGET"

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 from rules.money import format_yuan
 from rules.policy import Policy
@@ -264,6 +265,7 @@ class AreaFacts:
 # ------------------------------------------------------------------------------------------ helpers
 
 
+@lru_cache(maxsize=65536)
 def normalise_name(name: str) -> str:
     """A payee's or contractor's name as compared: NFKC, no spaces or punctuation, case-folded."""
     text = unicodedata.normalize("NFKC", name or "").casefold()
@@ -273,6 +275,7 @@ def normalise_name(name: str) -> str:
 _PARENS = re.compile(r"[((][^))]*[))]")
 
 
+@lru_cache(maxsize=65536)
 def normalise_item(description: str) -> str:
     """A line item's description as compared across projects: no parenthesised detail, spaces or punctuation."""
     return normalise_name(_PARENS.sub("", unicodedata.normalize("NFKC", description or "")))

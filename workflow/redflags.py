@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import DateTime, String, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from rules import redflags as r
@@ -46,8 +46,50 @@ CHAIN = "flag"
 """The audit chain of an area's flag dismissals (entity id: the area)."""
 
 
+_SHANGHAI_OFFSET = dt.timedelta(hours=8)  # Asia/Shanghai has kept UTC+8 without daylight saving since 1991
+
+
 def _local(at: dt.datetime) -> dt.date:
-    return clock.local_date(at)
+    """The Asia/Shanghai day of an instant (``clock.local_date``, by arithmetic)."""
+    return (at.astimezone(dt.UTC) + _SHANGHAI_OFFSET).date()
+
+
+class _Raw:
+    """Instants and days read without the per-row type processing of SQLAlchemy (the flags read some 10^5 of
+    them for a big area): SQLite's text parsed by the standard library's C parser, PostgreSQL's values as the
+    driver gives them."""
+
+    def __init__(self, session: Session) -> None:
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def instant(self, column: Any) -> Any:
+        return type_coerce(column, String() if self.sqlite else DateTime(timezone=True))
+
+    def day(self, column: Any) -> Any:
+        return type_coerce(column, String()) if self.sqlite else column
+
+    def to_instant(self, value: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if self.sqlite:  # stored as naive UTC text
+            return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+        instant: dt.datetime = value.astimezone(dt.UTC)
+        return instant
+
+    def at(self, value: Any) -> dt.datetime:
+        """A required instant."""
+        instant = self.to_instant(value)
+        assert instant is not None
+        return instant
+
+    def to_day(self, value: Any) -> dt.date:
+        day: dt.date = dt.date.fromisoformat(value) if self.sqlite else value
+        return day
+
+    def local_day(self, value: Any) -> dt.date:
+        if self.sqlite:
+            return (dt.datetime.fromisoformat(value) + _SHANGHAI_OFFSET).date()
+        return _local(value)
 
 
 # ------------------------------------------------------------------------------------------ loading
@@ -75,13 +117,17 @@ def load_facts(session: Session, area_id: int, year: int, community_id: int | No
     def projects_join(stmt: Any, on: Any) -> Any:
         return stmt.join(Project, on).join(FundYear, in_year)
 
-    facts.projects = [r.ProjectFact(*row) for row in session.execute(
+    raw = _Raw(session)
+    facts.projects = [r.ProjectFact(pid, code, c, title, category, contractor, kind, amount, state, raw.at(made), proposer)
+                      for pid, code, c, title, category, contractor, kind, amount, state, made, proposer
+                      in session.connection().execute(
         select(Project.id, Project.code, Project.community_id, Project.title, Project.category, Project.contractor_name,
-               Project.contractor_kind, Project.amount_fen, Project.state, Project.created_at, Project.proposer_id)
+               Project.contractor_kind, Project.amount_fen, Project.state, raw.instant(Project.created_at),
+               Project.proposer_id)
         .join(FundYear, in_year))]
     # payments: the paid items, who entered them (the add_payment_item event) and who signed their invoices
     signers: dict[int, list[int]] = defaultdict(list)
-    for item_id, person in session.execute(projects_join(
+    for item_id, person in session.connection().execute(projects_join(
             select(Signature.payment_item_id, Signature.person_id)
             .join(PaymentItem, PaymentItem.id == Signature.payment_item_id)
             .where(Signature.lapsed_at.is_(None), PaymentItem.status == "paid"), Project.id == PaymentItem.project_id)
@@ -89,77 +135,83 @@ def load_facts(session: Session, area_id: int, year: int, community_id: int | No
         signers[item_id].append(person)
     entered: dict[int, int] = {}
     if signers:
-        for actor, payload in session.execute(projects_join(
-                select(AuditEvent.actor_id, AuditEvent.payload)
+        item_id = AuditEvent.payload["payment_item_id"].as_integer()  # the id the effect produced
+        for actor, item in session.connection().execute(projects_join(
+                select(AuditEvent.actor_id, item_id)
                 .where(AuditEvent.entity_type == "project", AuditEvent.event == "add_payment_item"),
                 Project.id == AuditEvent.entity_id)):
-            item = (payload or {}).get("payment_item_id")
-            if isinstance(item, int) and actor is not None:
-                entered[item] = actor
+            if item is not None and actor is not None:
+                entered[int(item)] = actor
     facts.payments = [
         r.PaymentFact(item_id=i, project_id=p, community_id=c, kind=k, payee=payee, amount_fen=amount,
-                      paid_on=_local(at), entered_by=entered.get(i), signer_ids=tuple(signers.get(i, ())))
-        for i, p, c, k, payee, amount, at in session.execute(projects_join(
+                      paid_on=raw.local_day(at), entered_by=entered.get(i), signer_ids=tuple(signers.get(i, ())))
+        for i, p, c, k, payee, amount, at in session.connection().execute(projects_join(
             select(PaymentItem.id, PaymentItem.project_id, Project.community_id, PaymentItem.kind, PaymentItem.payee,
-                   Payment.amount_fen, Payment.at)
+                   Payment.amount_fen, raw.instant(Payment.at))
             .join(Payment, Payment.payment_item_id == PaymentItem.id), Project.id == PaymentItem.project_id))]
-    facts.line_items = [r.LineItemFact(*row) for row in session.execute(projects_join(
+    facts.line_items = [r.LineItemFact(*row) for row in session.connection().execute(projects_join(
         select(LineItem.id, LineItem.project_id, Project.community_id, LineItem.catalog_item, LineItem.description,
                LineItem.unit_price_fen, LineItem.quantity), Project.id == LineItem.project_id))]
-    facts.objections = [r.ObjectionFact(*row) for row in session.execute(projects_join(
-        select(Objection.id, Objection.project_id, Project.community_id, Objection.created_at, Objection.answered_at,
-               Objection.resolved_at, Objection.resolution).where(Objection.resolved_at.is_not(None)),
-        Project.id == Objection.project_id))]
-    _load_approvals(session, facts, projects_join)
-    _load_records(session, facts, projects_join)
+    facts.objections = [
+        r.ObjectionFact(oid, pid, c, raw.at(made), raw.to_instant(answered), raw.to_instant(resolved), how)
+        for oid, pid, c, made, answered, resolved, how in session.connection().execute(projects_join(
+            select(Objection.id, Objection.project_id, Project.community_id, raw.instant(Objection.created_at),
+                   raw.instant(Objection.answered_at), raw.instant(Objection.resolved_at), Objection.resolution)
+            .where(Objection.resolved_at.is_not(None)), Project.id == Objection.project_id))]
+    _load_approvals(session, facts, projects_join, raw)
+    _load_records(session, facts, projects_join, raw)
     _load_posts(session, facts, area_id, ids, year)
     return facts, policy_version
 
 
-def _load_approvals(session: Session, facts: AreaFacts, projects_join: Any) -> None:
+def _load_approvals(session: Session, facts: AreaFacts, projects_join: Any, raw: _Raw) -> None:
     periods: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
-    for pid, start, due in session.execute(projects_join(
-            select(Deadline.entity_id, Deadline.start_date, Deadline.due_at)
+    for pid, start, due in session.connection().execute(projects_join(
+            select(Deadline.entity_id, raw.day(Deadline.start_date), raw.instant(Deadline.due_at))
             .where(Deadline.entity_type == "project", Deadline.kind == "approval_due"), Project.id == Deadline.entity_id)):
         # due at 24:00 of the last working day: the day before, in Asia/Shanghai
-        periods[pid].append((start, _local(due - dt.timedelta(seconds=1))))
+        periods[pid].append((raw.to_day(start), _local(raw.at(due) - dt.timedelta(seconds=1))))
     for spans in periods.values():
         spans.sort()
-    for aid, pid, community, person, name, at in session.execute(projects_join(
+    for aid, pid, community, person, name, at in session.connection().execute(projects_join(
             select(Approval.id, Approval.project_id, Project.community_id, Approval.person_id, Person.display_name,
-                   Approval.at)
+                   raw.instant(Approval.at))
             .join(Person, Person.id == Approval.person_id).where(Approval.decision == "approve"),
             Project.id == Approval.project_id)):
-        on = _local(at)
+        on = raw.local_day(at)
         last = [end for start, end in periods.get(pid, []) if start <= on]
         facts.approvals.append(r.ApprovalFact(aid, pid, community, person, name, on, last[-1] if last else None))
 
 
-def _load_records(session: Session, facts: AreaFacts, projects_join: Any) -> None:
+def _load_records(session: Session, facts: AreaFacts, projects_join: Any, raw: _Raw) -> None:
     kinds = {"joint": "joint_meeting", "board": "board_meeting"}
-    for mid, pid, community, kind, held_on, created in session.execute(projects_join(
-            select(Meeting.id, Meeting.project_id, Project.community_id, Meeting.kind, Meeting.held_on,
-                   Meeting.created_at).where(Meeting.kind.in_(list(kinds))), Project.id == Meeting.project_id)):
-        facts.stated_dates.append(r.StatedDateFact(kinds[kind], mid, pid, community, held_on, _local(created)))
+    for mid, pid, community, kind, held_on, created in session.connection().execute(projects_join(
+            select(Meeting.id, Meeting.project_id, Project.community_id, Meeting.kind, raw.day(Meeting.held_on),
+                   raw.instant(Meeting.created_at)).where(Meeting.kind.in_(list(kinds))),
+            Project.id == Meeting.project_id)):
+        facts.stated_dates.append(r.StatedDateFact(kinds[kind], mid, pid, community, raw.to_day(held_on),
+                                                   raw.local_day(created)))
     visits: dict[int, list[tuple[int, dt.date]]] = defaultdict(list)
-    for fid, pid, community, visited, created in session.execute(projects_join(
-            select(FollowUp.id, FollowUp.project_id, Project.community_id, FollowUp.visited_on, FollowUp.created_at),
-            Project.id == FollowUp.project_id)):
-        facts.stated_dates.append(r.StatedDateFact("followup", fid, pid, community, visited, _local(created)))
-        visits[pid].append((fid, visited))
+    for fid, pid, community, visited, created in session.connection().execute(projects_join(
+            select(FollowUp.id, FollowUp.project_id, Project.community_id, raw.day(FollowUp.visited_on),
+                   raw.instant(FollowUp.created_at)), Project.id == FollowUp.project_id)):
+        day = raw.to_day(visited)
+        facts.stated_dates.append(r.StatedDateFact("followup", fid, pid, community, day, raw.local_day(created)))
+        visits[pid].append((fid, day))
     approved: dict[int, dt.date] = {}
     for a in facts.approvals:
         approved[a.project_id] = max(a.on, approved.get(a.project_id, a.on))
-    for acc_id, pid, community, satisfaction, created in session.execute(projects_join(
+    for acc_id, pid, community, satisfaction, created in session.connection().execute(projects_join(
             select(Acceptance.id, Acceptance.project_id, Project.community_id, Acceptance.satisfaction,
-                   Acceptance.created_at).where(Acceptance.passed.is_(True)), Project.id == Acceptance.project_id)):
-        facts.acceptances.append(r.AcceptanceFact(acc_id, pid, community, satisfaction, _local(created),
+                   raw.instant(Acceptance.created_at)).where(Acceptance.passed.is_(True)),
+            Project.id == Acceptance.project_id)):
+        facts.acceptances.append(r.AcceptanceFact(acc_id, pid, community, satisfaction, raw.local_day(created),
                                                   approved.get(pid), tuple(sorted(visits.get(pid, []),
                                                                                   key=lambda v: v[1]))))
 
 
 def _load_posts(session: Session, facts: AreaFacts, area_id: int, communities: list[int], year: int) -> None:
-    facts.posts = [r.PostFact(*row) for row in session.execute(
+    facts.posts = [r.PostFact(*row) for row in session.connection().execute(
         select(Post.id, Post.person_id, Person.display_name, Post.organisation_id, Post.role, Post.valid_from,
                Post.valid_to).join(Person, Person.id == Post.person_id)
         .where(Post.organisation_id.in_([area_id, *communities])))]
@@ -172,7 +224,7 @@ def _load_posts(session: Session, facts: AreaFacts, area_id: int, communities: l
     start = dt.datetime(year, 1, 1, tzinfo=clock.SHANGHAI)
     end = dt.datetime(year + 1, 1, 1, tzinfo=clock.SHANGHAI)
     community_of = {p.id: p.community_id for p in facts.projects}
-    for eid, person, post, at, etype, entity in session.execute(
+    for eid, person, post, at, etype, entity in session.connection().execute(
             select(AuditEvent.id, AuditEvent.actor_id, AuditEvent.post_id, AuditEvent.at, AuditEvent.entity_type,
                    AuditEvent.entity_id)
             .where(AuditEvent.actor_id.in_(doubled), AuditEvent.at >= start, AuditEvent.at < end)
@@ -218,7 +270,7 @@ def attach_sources(session: Session, facts: AreaFacts, flags: list[FoundFlag]) -
     moments: dict[int, tuple[int, dt.datetime]] = {}
     """audit event id → (project, instant): the documents an event's effect archived share its instant."""
     approvals = {(a.project_id, a.person_id, a.on): str(a.id) for a in facts.approvals}
-    for eid, pid, event, at, actor, payload in session.execute(
+    for eid, pid, event, at, actor, payload in session.connection().execute(
             select(AuditEvent.id, AuditEvent.entity_id, AuditEvent.event, AuditEvent.at, AuditEvent.actor_id,
                    AuditEvent.payload)
             .where(AuditEvent.entity_type == "project", AuditEvent.entity_id.in_(sorted(projects)),
@@ -238,7 +290,7 @@ def attach_sources(session: Session, facts: AreaFacts, flags: list[FoundFlag]) -
                 events[(kind, str(value))].append((eid, label))
     archived: dict[tuple[int, dt.datetime], list[tuple[str, str]]] = defaultdict(list)
     documents: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for sha, role, pid, at in session.execute(
+    for sha, role, pid, at in session.connection().execute(
             select(DocumentLink.document_sha256, DocumentLink.role, DocumentLink.entity_id, DocumentLink.created_at)
             .where(DocumentLink.entity_type == "project", DocumentLink.entity_id.in_(sorted(projects)))
             .order_by(DocumentLink.id)):

@@ -163,3 +163,59 @@ def test_the_clean_demo_city_raises_no_flags(db: Database) -> None:
     assert areas == [city.area_id]
     for year in (2025, 2026):
         assert [(f.code, f.message) for f in flags_of(db, city.area_id, year)] == []
+
+
+def test_the_other_flags_from_real_events(db: Database, city: Any, driver: Driver) -> None:
+    """Approvals on the last day as a habit, a payment entered and signed by one person, an objection settled
+    within the hour, and an acceptance under the satisfaction line — each found in what the engine wrote."""
+    from store.models import Deadline
+    from workflow.engine import PUBLIC
+
+    d = driver
+    kinds = [("property", "甲公司"), ("culture", "乙公司"), ("convenience", "丙公司")]
+    late = []
+    for n, (category, contractor) in enumerate(kinds):
+        pid = d.propose(0, amount="6000.00", title=f"项目{n}", category=category, contractor=contractor)
+        d.drive(pid, "pending_approval")
+        with db.uow(write=False) as uow:
+            due = uow.session.execute(select(Deadline.due_at).where(
+                Deadline.entity_type == "project", Deadline.entity_id == pid,
+                Deadline.kind == "approval_due")).scalar_one()
+        d.now = due.astimezone(d.now.tzinfo) - dt.timedelta(hours=3)  # 21:00 of the period's last working day
+        d.fire(pid, "record_board_meeting", d.a("working_member1"), d.board())
+        d.fire(pid, "approve", d.a("working_secretary"))
+        d.fire(pid, "approve", d.a("director"))
+        late.append(pid)
+    # an objection answered and confirmed within the hour
+    pid = d.propose(1, amount="5000.00", title="楼道照明改造", contractor="丁公司", category="employment")
+    d.drive(pid, "publicity")
+    objection = d.fire(pid, "object", PUBLIC, {"author_name": "王先生", "text": "建议先修五号楼。"}).data["objection_id"]
+    d.fire(pid, "answer_objection", d.a("secretary", 1), {"objection_id": objection, "answer": "已纳入。"})
+    d.fire(pid, "confirm_answer", d.a("supervisor1", 1), {"objection_id": objection})
+    # an acceptance at 70% satisfaction, and a payment item the community secretary entered and signed
+    d.drive(pid, "acceptance")
+    d.fire(pid, "signoff", d.a("supervisor1", 1), {"stage": "acceptance"})
+    d.fire(pid, "accept", d.a("working_member1", 1), {**d.acceptance(1, pid), "satisfaction": 70})
+    item = d.fire(pid, "add_payment_item", d.a("secretary", 1),
+                  {"kind": "invoice", "amount": "5000.00", "payee": "丁公司", "invoice_no": "INV-RF-1"}
+                  ).data["payment_item_id"]
+    for who in ("secretary", "director", "working_secretary"):
+        d.fire(pid, "sign_invoice", d.a(who, 1), {"payment_item_id": item})
+    d.fire(pid, "pay", d.a("finance", 1), {"payment_item_id": item, "idempotency_key": "rf-pay-0001"})
+
+    flags = flags_of(db, city.area_id)
+    assert sorted(f.code for f in flags) == sorted([
+        "flag.last_day_approval", "flag.last_day_approval", "flag.entered_and_signed", "flag.rushed_objection",
+        "flag.low_satisfaction"])
+    names = city.areas[0].names
+    habits = sorted(f.message.split("本年度")[0] for f in flags if f.code == "flag.last_day_approval")
+    assert habits == sorted([names["working_secretary"], names["director"]])
+    for f in flags:
+        if f.code == "flag.last_day_approval":
+            assert {int(p) for p in refs(f, "approval")} and "4 次审批中有 3 次" in f.message  # the fourth on time
+            assert len(refs(f, "audit_event")) == 3  # the three approve events
+    by = {f.code: f for f in flags}
+    assert refs(by["flag.entered_and_signed"], "payment_item") == [str(item)]
+    assert refs(by["flag.rushed_objection"], "objection") == [str(objection)]
+    assert "70%" in by["flag.low_satisfaction"].message
+    assert all(f.community_id == city.communities[1].id for f in flags if f.code != "flag.last_day_approval")
