@@ -7,7 +7,8 @@ PostgreSQL, interleaved (target < 5 s each).
 community's secretary, staff and two supervisors, the city's policy), the 2026 fund years opened by
 ``open_fund_year``; then the projects are bulk-inserted (Core ``INSERT``s, not the engine: the engine would
 take hours) with every row the flags read, as the engine would have written them: each project of a plan of
-``workflow.demo_data`` with two line items at the plan's unit prices (±10%), amounts that keep the community
+``workflow.demo_data`` (its contractor, a branch of it for each group of 20 communities; individuals all
+different people) with two line items at the plan's unit prices (±10%), amounts that keep the community
 inside its 200,000 yuan, and, along its life, the joint meeting, the 2 main leaders' approvals and their
 ``approval_due`` deadline, a follow-up visit, the acceptance (satisfaction 88–98), the payment item (an
 invoice with its three signatures, or a no-invoice voucher for an individual), the payment, the archived
@@ -15,8 +16,8 @@ application form and minutes, and the audit events of each step (create, record_
 approve ×2, record_followup, accept, add_payment_item, sign_invoice ×3, pay) with the produced ids in their
 payloads. 80% of the projects are closed, 16% in progress, 4% in their notice period; an objection in one
 project of ten, settled after two days. Planted among them: one split project (two lighting projects of one
-contractor, 30,000 + 25,000 yuan within ten days) and one backdated joint meeting, so that two flags are found
-and their evidence is looked up.
+contractor, 30,000 + 25,000 yuan within ten days, which also makes that contractor take 37% of its community's
+year) and one backdated joint meeting, so that three flags are found and their evidence is looked up.
 
 **Measured.** ``area_flags(session, area, 2026)`` in a read session, the whole area, after one warm-up;
 SQLite and PostgreSQL alternate round by round; the load average is printed beside every figure.
@@ -130,6 +131,8 @@ def build(db: Any, communities: int, per: int) -> tuple[int, int]:
             state = "closed" if k < per * 80 // 100 else ("in_progress" if k < per * 96 // 100 else "publicity")
             amount_override = None
             title, contractor = plan.title, plan.contractor
+            if plan.contractor_kind == "organisation" and ci // 20:  # each group of 20 communities its own firms
+                contractor = f"{contractor}第{ci // 20}分公司"
             if plan.contractor_kind == "individual":  # every individual a different person
                 n = ci * per + k
                 contractor = (demo_data.SURNAMES[n % len(demo_data.SURNAMES)]
