@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 import click
@@ -863,15 +864,79 @@ def _print_accounts(database, as_json: bool) -> None:  # type: ignore[no-untyped
     headers = ("用户名 username", "密码 password", "角色 role", "组织 organisation", "姓名 name")
     rows = [(a["username"], a["password"], f"{a['role']} {_ROLE_ZH.get(a['role'], '')}".strip(),
              a["organisation"], a.get("name", "")) for a in accounts]
+    _table(headers, rows)
 
-    def width(text: str) -> int:  # CJK characters take two columns in a terminal
-        import unicodedata
 
+def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    """Aligned columns; CJK characters take two columns in a terminal."""
+    import unicodedata
+
+    def width(text: str) -> int:
         return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
     widths = [max(width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     for r in [headers, *rows]:
         click.echo("  ".join(str(v) + " " * (widths[i] - width(str(v))) for i, v in enumerate(r)).rstrip())
+
+
+# ------------------------------------------------------------------------------------- inspection
+
+
+@main.command("inspect")
+@click.option("--area", "area_code", required=True, help="大社区代码,如 A01")
+@click.option("--year", required=True, type=click.IntRange(2000, 2100), help="年度")
+@click.option("--community", "community_code", default=None, help="只看该社区(社区代码,如 S01)")
+@click.option("--all", "include_dismissed", is_flag=True, help="也列出已排除的疑点")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def inspect(area_code: str, year: int, community_code: str | None, include_dismissed: bool, as_json: bool) -> None:
+    """列出大社区某年度的疑点(第十八条、第十九条):拆分项目、收款方集中、同一个人多次无发票收款、单价偏高、
+    仓促或滞后的环节、一人兼任应分离的岗位、验收偏弱。每个疑点附条款、说明和依据(项目、付款、审计事件、存档文件)。"""
+    from sqlalchemy import select
+
+    from store.bootstrap import prepare
+    from store.models import Organisation
+    from workflow.redflags import area_flags, as_dict, community_names
+
+    database = _db()
+    prepare(database)
+    with database.uow(write=False) as uow:
+        s = uow.session
+        area = s.execute(select(Organisation.id, Organisation.name).where(
+            Organisation.code == area_code, Organisation.level == "area")).one_or_none()
+        if area is None:
+            click.echo(f"没有代码为 {area_code} 的大社区", err=True)
+            sys.exit(2)
+        community = None
+        if community_code:
+            community = s.execute(select(Organisation.id).where(
+                Organisation.code == community_code, Organisation.level == "community",
+                Organisation.parent_id == area.id)).scalar_one_or_none()
+            if community is None:
+                click.echo(f"大社区 {area_code} 没有代码为 {community_code} 的社区", err=True)
+                sys.exit(2)
+        flags = area_flags(s, area.id, year, community, include_dismissed=include_dismissed)
+        names = community_names(s, [f.community_id or 0 for f in flags])
+    rows = [as_dict(f, names) for f in flags]
+    if as_json:
+        click.echo(json.dumps({"area": area_code, "year": year, "community": community_code, "flags": rows},
+                              ensure_ascii=False, indent=2))
+        return
+    scope = f"{area.name}({area_code}){f' {community_code}' if community_code else ''} {year} 年度"
+    if not rows:
+        click.echo(f"{scope}:未发现疑点。")
+        return
+    click.echo(f"{scope}:疑点 {len(rows)} 个")
+    _table(("序号", "社区", "疑点", "条款", "依据", "标识"),
+           [(str(i), f"{r['community_code']} {r['community_name']}".strip() or "全大社区",
+             r["title"] + ("(已排除)" if r["dismissed"] else ""), r["article"], f"{len(r['evidence'])} 项", r["key"])
+            for i, r in enumerate(rows, 1)])
+    for i, r in enumerate(rows, 1):
+        click.echo(f"\n[{i}] {r['title']}({r['code']},{r['article']})\n    {r['message']}")
+        for e in r["evidence"]:
+            click.echo(f"    - {e['kind']} {e['ref']}  {e['label']}")
+        if r["dismissal"]:
+            d = r["dismissal"]
+            click.echo(f"    已由{d['by']}于 {d['at']} 排除:{d['reason']}")
 
 
 @main.command("demo")

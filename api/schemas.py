@@ -934,3 +934,48 @@ class VerifyOut(BaseModel):
     pdf_sha256: str | None
     facts: list[VerifyFact] = Field(description="供与纸面核对的要点(现行版本)")
     links: dict[str, str]
+
+
+# ---------------------------------------------------------------------------- red flags (issue 13)
+
+
+class FlagEvidence(BaseModel):
+    kind: str = Field(description="依据种类:project、payment_item、line_item、meeting、followup、acceptance、approval、"
+                                  "objection、post、audit_event、document、amount")
+    ref: str = Field(description="记录 id、审计事件 id、存档文件 sha256,或金额(元)")
+    label: str
+
+
+class FlagDismissal(BaseModel):
+    by: str = Field(description="排除人")
+    by_id: int
+    at: dt.datetime
+    reason: str
+    event_id: int = Field(description="记录排除的审计事件 id")
+
+
+class FlagOut(BaseModel):
+    key: str = Field(description="疑点的稳定标识(数据不变则不变;排除时引用)", examples=["split_project-1a2b3c4d5e6f7a8b"])
+    code: str = Field(examples=["flag.split_project"])
+    article: str = Field(examples=["第九条、第十二条、第十九条"])
+    title: str
+    message: str
+    community_id: int | None = Field(description="所涉社区;跨社区的疑点为 null")
+    community_code: str
+    community_name: str
+    evidence: list[FlagEvidence]
+    dismissed: bool
+    dismissal: FlagDismissal | None
+
+
+class FlagList(BaseModel):
+    area: str
+    year: int
+    community: str | None
+    flags: list[FlagOut]
+
+
+class FlagDismissIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year: Year
+    reason: Text2000 = Field("", description="排除理由(必填,记入审计)")

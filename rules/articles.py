@@ -59,6 +59,8 @@ CODE_ARTICLES: dict[str, str] = {
     # the area's overview is the working committee's (and finance's) who manage the fund (第十四条)
     "auth.overview": "第十四条",
     "auth.not_in_area": "第十四条",
+    # the red flags are the working committee's inspection (第十九条) and finance's supervision (第十八条)
+    "auth.flags": "第十八条、第十九条",
     # records that do not exist: every step by the prescribed procedure (as the engine's workflow.not_found)
     "project.not_found": ART_PROCEDURE,
     "notice.not_found": ART_PROCEDURE,

@@ -259,6 +259,12 @@ RULES: list[RuleInfo] = [
     RuleInfo("need.not_found", "第九条", "答复的需求存在且属于本社区", "需求不存在或不属于您所在的社区"),
     RuleInfo("need.already_answered", "第九条", "每条需求答复一次(答复已告知居民)", "该需求已经答复,答复已告知居民,不能修改"),
     RuleInfo("need.answer_missing", "第九条", "答复写明处理意见(4–1000字)", "答复须写明处理意见(4–1000 个字)"),
+    # 第十九条 — red flags of the working committee's inspection (rules.redflags)
+    RuleInfo("flag.dismiss_not_allowed", "第十九条", "疑点由大社区党工委(书记、委员)排除",
+             "只有本大社区的党工委书记或委员可以排除疑点。"),
+    RuleInfo("flag.not_found", "第十九条", "排除的疑点存在", "没有这个疑点(可能数据已变化,请刷新疑点列表)。"),
+    RuleInfo("flag.already_dismissed", "第十九条", "一个疑点只排除一次", "该疑点已经排除过了。"),
+    RuleInfo("flag.reason_required", "第十九条", "排除疑点须写明理由(记入审计)", "排除疑点须写明理由。"),
     # every event — reasons, texts and deadlines (rules.common, rules.deadline); the article is the event's own
     RuleInfo("workflow.reason_missing", "第十一条", "退回、驳回、撤回、恢复等操作须填写理由(条款随操作而定)",
              "此操作须填写理由"),

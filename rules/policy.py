@@ -86,6 +86,35 @@ class Policy:
     forbidden_keywords: tuple[str, ...] = field(default=DEFAULT_FORBIDDEN_KEYWORDS)
     #: Art. 12: the procurement catalogue, (code, name) pairs; stored as [{"code": …, "name": …}, …].
     procurement_catalog: tuple[tuple[str, str], ...] = field(default=DEFAULT_PROCUREMENT_CATALOG)
+    # -- red flags (第十八条、第十九条; rules.redflags): where the working committee's inspection should look
+    #: split projects: projects of one community, same category or contractor, proposed within this many days
+    flag_split_window_days: int = 30
+    #: split projects: each stays under this amount (a procurement threshold, in fen) while together they exceed it
+    flag_split_threshold_fen: int = 5_000_000
+    #: contractor concentration: one payee paid more than this share of a community's year (allocation + carry-in)
+    flag_payee_share_community: Fraction = Fraction(3, 10)
+    #: contractor concentration: one payee paid more than this share of the area's year (all its communities)
+    flag_payee_share_area: Fraction = Fraction(1, 10)
+    #: repeated individual payee: no-invoice vouchers to one payee in at least this many projects (or 2 communities)
+    flag_voucher_payee_projects: int = 3
+    #: prices out of line: a unit price above this multiple of the area's median for the same item
+    flag_price_ratio: Fraction = Fraction(2)
+    #: prices out of line: the median is taken only over at least this many line items
+    flag_price_min_samples: int = 3
+    #: rushed steps: an objection answered and settled within this many hours of being raised
+    flag_rushed_objection_hours: int = 4
+    #: rushed steps: approvals on the last day of their period, at least this many by one person …
+    flag_last_day_min_count: int = 3
+    #: … making at least this share of that person's approvals of the year
+    flag_last_day_share: Fraction = Fraction(1, 2)
+    #: rushed steps: a community-year paying more than this share of its payments in December …
+    flag_december_share: Fraction = Fraction(1, 2)
+    #: … with at least this many payments in December
+    flag_december_min_payments: int = 3
+    #: late records: a stated date (meeting held on, visited on) more than this many days before its entry
+    flag_backdate_days: int = 7
+    #: thin acceptance: a resident satisfaction (percent) under this line
+    flag_satisfaction_line: int = 80
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -158,6 +187,7 @@ class Policy:
                 raise ValueError(f"政府采购目录品目 {code!r} 的编码须为大写字母和数字(如 C23120000),名称不能为空")
         if len(set(codes)) != len(codes):
             raise ValueError("政府采购目录的品目编码不能重复")
+        self._validate_flags()
         for md in (self.report_due, self.disclosure_due):
             parts = md.split("-")
             if len(parts) != 2 or not all(p.isdigit() for p in parts) or not (
@@ -198,6 +228,27 @@ class Policy:
         for word in self.forbidden_keywords:
             if not word.strip() or len(word) > self._MAX_KEYWORD or control_character(word):
                 raise ValueError(f"forbidden_keywords 的每一项须为 1 至 {self._MAX_KEYWORD} 个字符的单行文本: {word[:60]!r}")
+
+    def _validate_flags(self) -> None:
+        for name in ("flag_split_window_days", "flag_backdate_days"):
+            if not 1 <= getattr(self, name) <= 366:
+                raise ValueError(f"{name} 须在 1 至 366 天之间")
+        if not 0 < self.flag_split_threshold_fen <= self._MAX_FEN:
+            raise ValueError(f"flag_split_threshold_fen 须大于 0 且不超过 {self._MAX_FEN}")
+        for name in ("flag_payee_share_community", "flag_payee_share_area", "flag_last_day_share",
+                     "flag_december_share"):
+            if not 0 < getattr(self, name) <= 1 or getattr(self, name).denominator > 10_000:
+                raise ValueError(f"{name} 须在 (0, 1] 之间,分母不超过 10000")
+        if not 1 < self.flag_price_ratio <= 1000 or self.flag_price_ratio.denominator > 10_000:
+            raise ValueError("flag_price_ratio 须大于 1 且不超过 1000")
+        for name in ("flag_voucher_payee_projects", "flag_price_min_samples", "flag_last_day_min_count",
+                     "flag_december_min_payments"):
+            if not 2 <= getattr(self, name) <= 10_000:
+                raise ValueError(f"{name} 须在 2 至 10000 之间")
+        if not 1 <= self.flag_rushed_objection_hours <= 720:
+            raise ValueError("flag_rushed_objection_hours 须在 1 至 720 小时之间")
+        if not 0 < self.flag_satisfaction_line <= 100:
+            raise ValueError("flag_satisfaction_line 须在 1 至 100 之间")
 
     def catalog_names(self) -> dict[str, str]:
         """The procurement catalogue as {code: name}."""

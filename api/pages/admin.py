@@ -124,6 +124,20 @@ POLICY_LABELS = {
     "report_reminder_workdays": "年度报告提醒提前工作日", "meeting_pass_ratio": "联席会议通过比例",
     "meeting_reject_ratio": "联席会议否决比例", "meeting_min_resident_reps": "联席会议居民代表最少人数",
     "forbidden_keywords": "第四条禁止用途提示关键词",
+    "flag_split_window_days": "疑点:拆分项目的提议间隔天数(第十九条)",
+    "flag_split_threshold_fen": "疑点:拆分项目的采购限额(分)",
+    "flag_payee_share_community": "疑点:单一收款方占社区年度经费的比例",
+    "flag_payee_share_area": "疑点:单一收款方占大社区年度经费的比例",
+    "flag_voucher_payee_projects": "疑点:同一个人无发票收款的项目数",
+    "flag_price_ratio": "疑点:单价高于大社区中位数的倍数",
+    "flag_price_min_samples": "疑点:计算单价中位数的最少明细数",
+    "flag_rushed_objection_hours": "疑点:异议提出后即答复办结的小时数",
+    "flag_last_day_min_count": "疑点:审批期限最后一天审批的最少次数",
+    "flag_last_day_share": "疑点:审批期限最后一天审批的比例",
+    "flag_december_share": "疑点:十二月支付占全年支付的比例",
+    "flag_december_min_payments": "疑点:十二月支付的最少笔数",
+    "flag_backdate_days": "疑点:记录所载日期早于录入的天数",
+    "flag_satisfaction_line": "疑点:群众满意度的最低线(%)",
 }
 
 

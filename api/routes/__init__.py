@@ -22,6 +22,7 @@ def api_router() -> APIRouter:
         admin,
         auth,
         documents,
+        flags,
         fund_years,
         needs,
         org,
@@ -32,6 +33,7 @@ def api_router() -> APIRouter:
     )
 
     router = APIRouter(prefix=PREFIX)
-    for module in (auth, system, needs, projects, fund_years, procurement, public, admin, org, documents):
+    for module in (auth, system, needs, projects, fund_years, procurement, public, admin, org, documents,
+                   flags):
         router.include_router(module.router)
     return router

@@ -203,6 +203,7 @@ def test_every_route_is_in_the_matrix_or_elsewhere(api: Api) -> None:
                           "/api/v1/public/projects/{code}/timeline", "/api/v1/needs/{need_id}/answer"}  # test_public
     covered_elsewhere |= {"/api/v1/public/objections/receipt/{code}",
                           "/api/v1/public/objections/receipt/{code}/accept"}  # test_receipts
+    covered_elsewhere |= {"/api/v1/areas/{code}/flags", "/api/v1/areas/{code}/flags/{key}/dismiss"}  # test_flags
     in_matrix = {"/healthz", "/api/v1/ping", "/api/v1/admin/posts/{post_id}/end",
                  "/api/v1/public/disclosures/{community}/{year}", "/api/v1/me", "/api/v1/workflow", "/api/v1/calendar/workday-after", "/api/v1/needs",
                  "/api/v1/projects", "/api/v1/projects/{project_id}", "/api/v1/projects/{project_id}/history",

@@ -20,6 +20,7 @@ from tests.rules import (
     test_payment,
     test_procurement,
     test_project,
+    test_redflags,
     test_supervision,
     test_workflow_rules,
     test_year,
@@ -34,7 +35,7 @@ ALL_CASES: list[Case] = [
     *test_payment.ITEM_REFUSALS, *test_supervision.CONCERN_REFUSALS, *test_common.REFUSALS, *test_deadline.REFUSALS,
     *test_notice.REFUSALS, *test_year.REFUSALS, *test_workflow_rules.REFUSALS,
     *test_payment.MONEY_REFUSALS, *test_procurement.REFUSALS,
-    *test_org.REFUSALS, *test_needs.REFUSALS,
+    *test_org.REFUSALS, *test_needs.REFUSALS, *test_redflags.REFUSALS,
 ]
 
 
