@@ -62,32 +62,47 @@ def city_org_ids(session: Session, cities: frozenset[int]) -> set[int]:
     return set(cities) | areas | communities
 
 
-def people(session: Session, viewer: Viewer) -> dict[str, Any]:
-    """Every person of the administrator's cities with every post (ended ones too), and the organisations."""
+PEOPLE_PAGE = 50
+
+
+def page_offset(offset: int, limit: int, total: int) -> int:
+    """``offset`` snapped to the start of its page, and to the last page when it lies past the end."""
+    offset = max(0, offset) // limit * limit
+    return min(offset, max(0, (total - 1) // limit * limit))
+
+
+def people(session: Session, viewer: Viewer, offset: int = 0, limit: int = PEOPLE_PAGE) -> dict[str, Any]:
+    """The people of the administrator's cities, one page of them (in the order they were created) with every
+    post (ended ones too); every one of them as a choice for the appointment form; the organisations."""
     cities = require_admin(viewer)
     orgs = city_org_ids(session, cities)
     today = clock.today()
     org_rows = session.execute(select(Organisation.id, Organisation.code, Organisation.name, Organisation.level,
                                       Organisation.parent_id).where(Organisation.id.in_(orgs))
                                .order_by(Organisation.level, Organisation.code)).all()
-    posts = session.execute(
-        select(Post.id, Post.person_id, Post.organisation_id, Post.role, Post.valid_from, Post.valid_to)
-        .where(Post.organisation_id.in_(orgs)).order_by(Post.person_id, Post.id)).all()
     org_by_id = {o.id: o for o in org_rows}
-    by_person: dict[int, list[dict[str, Any]]] = {}
-    for pid, person, org, role, start, end in posts:
-        o = org_by_id[org]
-        by_person.setdefault(person, []).append({
-            "id": pid, "org_code": o.code, "org_name": o.name, "role": role, "role_label": ROLE_LABELS.get(role, role),
-            "valid_from": start, "valid_to": end,
-            "current": start <= today and (end is None or end >= today)})
-    with_posts = set(by_person)
+    in_cities = select(Post.id).where(Post.person_id == Person.id, Post.organisation_id.in_(orgs)).exists()
     # people with no post anywhere yet (just created) are shown too
-    no_post = select(Post.id).where(Post.person_id == Person.id).exists()
-    rows = session.execute(select(Person.id, Person.username, Person.display_name, Person.active)
-                           .where(or_(Person.id.in_(with_posts), ~no_post)).order_by(Person.id)).all()
+    no_post = ~select(Post.id).where(Post.person_id == Person.id).exists()
+    everyone = session.execute(select(Person.id, Person.username, Person.display_name, Person.active)
+                               .where(or_(in_cities, no_post)).order_by(Person.id)).all()
+    offset = page_offset(offset, limit, len(everyone))
+    shown = everyone[offset:offset + limit]
+    by_person: dict[int, list[dict[str, Any]]] = {}
+    if shown:
+        for pid, person, org, role, start, end in session.execute(
+                select(Post.id, Post.person_id, Post.organisation_id, Post.role, Post.valid_from, Post.valid_to)
+                .where(Post.person_id.in_([r.id for r in shown]), Post.organisation_id.in_(orgs))
+                .order_by(Post.person_id, Post.id)):
+            o = org_by_id[org]
+            by_person.setdefault(person, []).append({
+                "id": pid, "org_code": o.code, "org_name": o.name, "role": role,
+                "role_label": ROLE_LABELS.get(role, role), "valid_from": start, "valid_to": end,
+                "current": start <= today and (end is None or end >= today)})
     return {"people": [{"id": i, "username": u, "display_name": n, "active": a, "posts": by_person.get(i, [])}
-                       for i, u, n, a in rows],
+                       for i, u, n, a in shown],
+            "choices": [{"id": i, "username": u, "display_name": n} for i, u, n, _a in everyone],
+            "total": len(everyone), "offset": offset, "limit": limit,
             "organisations": [{"id": o.id, "code": o.code, "name": o.name, "level": o.level} for o in org_rows]}
 
 
@@ -231,20 +246,31 @@ def ledger(session: Session, fund_year_id: int) -> list[dict[str, Any]]:
              "created_at": local(e.created_at), "document": e.document_sha256} for e, code in rows]
 
 
-def fund_years(session: Session, viewer: Viewer, year: int | None) -> list[dict[str, Any]]:
-    """The readable communities' fund years (of one year, or all), newest year first."""
+FUND_YEAR_PAGE = 50
+
+
+def fund_years(session: Session, viewer: Viewer, year: int | None, offset: int = 0,
+               limit: int = FUND_YEAR_PAGE) -> dict[str, Any]:
+    """The readable communities' fund years (of one year, or all), newest year first, one page of them; and
+    the years there are."""
     ids = readable_communities(session, viewer)
+    scope = [FundYear.community_id.in_(ids)]
+    years = [int(y) for y in session.execute(select(FundYear.year).where(*scope).distinct()
+                                             .order_by(FundYear.year.desc())).scalars()]
+    if year is not None:
+        scope.append(FundYear.year == year)
+    total = int(session.execute(select(func.count()).select_from(FundYear).where(*scope)).scalar_one())
+    offset = page_offset(offset, limit, total)
     stmt = (select(FundYear.id, FundYear.community_id, Organisation.name, FundYear.year, FundYear.state,
                    FundYear.allocation_fen, FundYear.carry_in_fen, FundYear.committed_fen, FundYear.paid_fen)
-            .join(Organisation, Organisation.id == FundYear.community_id).where(FundYear.community_id.in_(ids)))
-    if year is not None:
-        stmt = stmt.where(FundYear.year == year)
+            .join(Organisation, Organisation.id == FundYear.community_id).where(*scope)
+            .order_by(FundYear.year.desc(), FundYear.community_id).limit(limit).offset(offset))
     labels = workflow_for("fund_year").module.LABELS
-    return [{"id": i, "community_id": c, "community_name": n, "year": y, "state_label": labels.get(s, s),
+    rows = [{"id": i, "community_id": c, "community_name": n, "year": y, "state_label": labels.get(s, s),
              "total": format_yuan(a + ci), "committed": format_yuan(cm), "paid": format_yuan(pd),
              "available": format_yuan(a + ci - cm - pd)}
-            for i, c, n, y, s, a, ci, cm, pd in session.execute(stmt.order_by(FundYear.year.desc(),
-                                                                                FundYear.community_id))]
+            for i, c, n, y, s, a, ci, cm, pd in session.execute(stmt)]
+    return {"rows": rows, "years": years, "total": total, "offset": offset, "limit": limit}
 
 
 # ---------------------------------------------------------------------------------------- overview
@@ -265,9 +291,13 @@ def overview_scope(session: Session, viewer: Viewer) -> list[int]:
     return readable_communities(session, narrowed)
 
 
-def overview(session: Session, viewer: Viewer, year: int, sort: str = "community", descending: bool = False
-             ) -> dict[str, Any]:
-    """Every community's fund year at a glance, sorted server-side by ``sort``."""
+OVERVIEW_PAGE = 100
+
+
+def overview(session: Session, viewer: Viewer, year: int, sort: str = "community", descending: bool = False,
+             offset: int = 0, limit: int = OVERVIEW_PAGE) -> dict[str, Any]:
+    """Every community's fund year at a glance, sorted server-side by ``sort``, one page of ``limit`` rows
+    (the totals are those of every row)."""
     ids = overview_scope(session, viewer)
     now = clock.now()
     fy_rows = session.execute(
@@ -317,9 +347,11 @@ def overview(session: Session, viewer: Viewer, year: int, sort: str = "community
     rows.sort(key=lambda x: (keys[sort](x), x["community_code"]), reverse=descending)
     totals = {k: sum(r[k] for r in rows) for k in ("allocation_fen", "committed_fen", "paid_fen", "available_fen",
                                                    "projects", "overdue", "objections", "concerns")}
-    missing = [{"id": i, "code": orgs[i][0], "name": orgs[i][1]} for i in ids
-               if i not in {r.community_id for r in fy_rows}]
-    return {"year": year, "sort": sort, "descending": descending, "rows": rows, "totals": totals,
+    with_year = {r.community_id for r in fy_rows}
+    missing = [{"id": i, "code": orgs[i][0], "name": orgs[i][1]} for i in ids if i not in with_year]
+    offset = page_offset(offset, limit, len(rows))
+    return {"year": year, "sort": sort, "descending": descending, "rows": rows[offset:offset + limit],
+            "count": len(rows), "offset": offset, "limit": limit, "totals": totals,
             "without_year": missing, "overdue_items": overdue_items(session, ids, now, year)}
 
 
