@@ -5,9 +5,10 @@ the viewer may read, like ``api.queries``."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.auth import PostHeld, Viewer, readable_communities, require_admin, require_read
@@ -280,94 +281,137 @@ OVERVIEW_SORTS = {"community": "社区", "state": "年度状态", "allocation": 
                   "objections": "未解决异议", "concerns": "未解决监督意见"}
 
 
-def overview_scope(session: Session, viewer: Viewer) -> list[int]:
-    """Communities an overview covers: those of the viewer's areas (working committee, finance) and cities."""
+def overview_scope(viewer: Viewer) -> dict[str, list[int]]:
+    """Who may see an overview, and the parameters of :func:`_scope`: the viewer's areas (working committee,
+    finance) and cities."""
     roles = {p.role for p in viewer.posts}
     if not roles & {"working_member", "working_secretary", "construction_director", "finance_officer", "city_admin"}:
         raise Forbidden("总览仅供社区党工委、社区建设管理委员会、财务人员及市管理员查看", code="auth.overview")
-    upper = [p for p in viewer.posts if ROLE_LEVEL.get(p.role) in ("area", "city")]
-    narrowed = Viewer(viewer.person_id, viewer.username, viewer.display_name, viewer.session_id, viewer.session_kind,
-                      viewer.expires_at, tuple(upper))
-    return readable_communities(session, narrowed)
+    return {"areas": sorted({p.organisation_id for p in viewer.posts if ROLE_LEVEL.get(p.role) == "area"}),
+            "cities": sorted({p.organisation_id for p in viewer.posts if ROLE_LEVEL.get(p.role) == "city"})}
+
+
+def _scope() -> Any:
+    """The communities of the areas ``:areas`` and of the cities ``:cities``, as a SELECT of their ids (a
+    statement, not a list of ids: a city has hundreds of communities)."""
+    city_areas = select(Organisation.id).where(Organisation.parent_id.in_(bindparam("cities", expanding=True)),
+                                               Organisation.level == "area")
+    return select(Organisation.id).where(Organisation.level == "community", or_(
+        Organisation.parent_id.in_(bindparam("areas", expanding=True)), Organisation.parent_id.in_(city_areas)))
+
+
+def _overview_table() -> Any:
+    """One row per fund year of the year ``:year`` in :func:`_scope`, its figures and its counts (overdue at
+    ``:now``) aggregated in SQL."""
+    years = (select(FundYear.id).where(FundYear.year == bindparam("year"), FundYear.community_id.in_(_scope()))
+             .cte("scope_years"))
+    in_year = Project.fund_year_id.in_(select(years.c.id))
+    now = bindparam("now", type_=Deadline.due_at.type)
+
+    def per_year(stmt: Any, key: Any, name: str) -> Any:
+        return stmt.group_by(key).subquery(name)
+
+    projects = per_year(select(Project.fund_year_id.label("fy"), func.count().label("n")).where(in_year),
+                        Project.fund_year_id, "n_projects")
+    overdue_p = per_year(select(Project.fund_year_id.label("fy"), func.count().label("n")).join(
+        Deadline, and_(Deadline.entity_type == "project", Deadline.entity_id == Project.id))
+        .where(in_year, Deadline.status == "open", Deadline.due_at <= now), Project.fund_year_id, "n_overdue_p")
+    overdue_y = per_year(select(Deadline.entity_id.label("fy"), func.count().label("n")).where(
+        Deadline.entity_type == "fund_year", Deadline.entity_id.in_(select(years.c.id)), Deadline.status == "open",
+        Deadline.due_at <= now), Deadline.entity_id, "n_overdue_y")
+    objections = per_year(select(Project.fund_year_id.label("fy"), func.count().label("n"))
+                          .join(Objection, Objection.project_id == Project.id)
+                          .where(in_year, Objection.resolved.is_(False)), Project.fund_year_id, "n_objections")
+    concerns = per_year(select(Project.fund_year_id.label("fy"), func.count().label("n"))
+                        .join(Concern, Concern.project_id == Project.id)
+                        .where(in_year, Concern.resolved_at.is_(None)), Project.fund_year_id, "n_concerns")
+    area = Organisation.__table__.alias("area")
+    labels = workflow_for("fund_year").module.LABELS
+    total = FundYear.allocation_fen + FundYear.carry_in_fen
+
+    def n(sub: Any) -> Any:
+        return func.coalesce(sub.c.n, 0)
+
+    stmt = (select(FundYear.id.label("fund_year_id"), FundYear.community_id, Organisation.code.label("community_code"),
+                   Organisation.name.label("community_name"), func.coalesce(area.c.name, "").label("area_name"),
+                   FundYear.state, case(labels, value=FundYear.state, else_=FundYear.state).label("state_label"),
+                   total.label("allocation_fen"), FundYear.committed_fen, FundYear.paid_fen,
+                   (total - FundYear.committed_fen - FundYear.paid_fen).label("available_fen"),
+                   n(projects).label("projects"), (n(overdue_p) + n(overdue_y)).label("overdue"),
+                   n(objections).label("objections"), n(concerns).label("concerns"))
+            .join(Organisation, Organisation.id == FundYear.community_id)
+            .outerjoin(area, area.c.id == Organisation.parent_id)
+            .where(FundYear.id.in_(select(years.c.id))))
+    for sub in (projects, overdue_p, overdue_y, objections, concerns):
+        stmt = stmt.outerjoin(sub, sub.c.fy == FundYear.id)
+    return stmt.subquery("overview")
 
 
 OVERVIEW_PAGE = 100
+_TOTALS = ("allocation_fen", "committed_fen", "paid_fen", "available_fen", "projects", "overdue", "objections",
+           "concerns")
+_SORT_COLUMNS = {"community": "community_code", "state": "state_label", "allocation": "allocation_fen",
+                 "committed": "committed_fen", "paid": "paid_fen", "available": "available_fen",
+                 "projects": "projects", "overdue": "overdue", "objections": "objections", "concerns": "concerns"}
+
+
+@cache
+def _overview_statements(sort: str, descending: bool) -> tuple[Any, Any, Any]:
+    """(count, page, communities without a year) of the overview, built once per order (building and
+    caching a statement this size costs more than running it)."""
+    count = select(func.count()).select_from(FundYear).where(FundYear.year == bindparam("year"),
+                                                            FundYear.community_id.in_(_scope()))
+    table = _overview_table()
+    key, code = table.c[_SORT_COLUMNS[sort]], table.c.community_code
+    order = (key.desc(), code.desc()) if descending else (key.asc(), code.asc())
+    # the totals of every row beside each row of the page (window sums are taken before LIMIT)
+    sums = [func.sum(table.c[k]).over().label(f"total_{k}") for k in _TOTALS]
+    page = select(table, *sums).order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+    missing = (select(Organisation.id, Organisation.code, Organisation.name)
+               .where(Organisation.id.in_(_scope()), Organisation.id.not_in(
+                   select(FundYear.community_id).where(FundYear.year == bindparam("year"))))
+               .order_by(Organisation.id))
+    return count, page, missing
 
 
 def overview(session: Session, viewer: Viewer, year: int, sort: str = "community", descending: bool = False,
              offset: int = 0, limit: int = OVERVIEW_PAGE) -> dict[str, Any]:
-    """Every community's fund year at a glance, sorted server-side by ``sort``, one page of ``limit`` rows
-    (the totals are those of every row)."""
-    ids = overview_scope(session, viewer)
-    now = clock.now()
-    fy_rows = session.execute(
-        select(FundYear.id, FundYear.community_id, FundYear.state, FundYear.allocation_fen, FundYear.carry_in_fen,
-               FundYear.committed_fen, FundYear.paid_fen, FundYear.small_group_committed_fen)
-        .where(FundYear.community_id.in_(ids), FundYear.year == year)).all()
-    fy_ids = [r.id for r in fy_rows]
-
-    def per_year(stmt: Any) -> dict[int, int]:
-        return {int(k): int(v) for k, v in session.execute(stmt)} if fy_ids else {}
-
-    in_year = Project.fund_year_id.in_(fy_ids)
-    projects = per_year(select(Project.fund_year_id, func.count()).where(in_year).group_by(Project.fund_year_id))
-    overdue_p = per_year(select(Project.fund_year_id, func.count()).join(
-        Deadline, and_(Deadline.entity_type == "project", Deadline.entity_id == Project.id))
-        .where(in_year, Deadline.status == "open", Deadline.due_at <= now).group_by(Project.fund_year_id))
-    overdue_y = per_year(select(Deadline.entity_id, func.count()).where(
-        Deadline.entity_type == "fund_year", Deadline.entity_id.in_(fy_ids), Deadline.status == "open",
-        Deadline.due_at <= now).group_by(Deadline.entity_id))
-    objections = per_year(select(Project.fund_year_id, func.count()).join(Objection, Objection.project_id == Project.id)
-                          .where(in_year, Objection.resolved.is_(False)).group_by(Project.fund_year_id))
-    concerns = per_year(select(Project.fund_year_id, func.count()).join(Concern, Concern.project_id == Project.id)
-                        .where(in_year, Concern.resolved_at.is_(None)).group_by(Project.fund_year_id))
-    orgs = {i: (code, name, parent) for i, code, name, parent in session.execute(
-        select(Organisation.id, Organisation.code, Organisation.name, Organisation.parent_id)
-        .where(Organisation.id.in_(ids)))}
-    area_names: dict[int, str] = {int(i): str(n) for i, n in session.execute(select(
-        Organisation.id, Organisation.name).where(Organisation.id.in_({o[2] for o in orgs.values()})))}
-    labels = workflow_for("fund_year").module.LABELS
-    rows = []
-    for r in fy_rows:
-        code, name, parent = orgs[r.community_id]
-        total = r.allocation_fen + r.carry_in_fen
-        rows.append({"fund_year_id": r.id, "community_id": r.community_id, "community_code": code,
-                     "community_name": name, "area_name": area_names.get(parent, ""), "state": r.state,
-                     "state_label": labels.get(r.state, r.state), "allocation_fen": total,
-                     "committed_fen": r.committed_fen, "paid_fen": r.paid_fen,
-                     "available_fen": total - r.committed_fen - r.paid_fen, "projects": projects.get(r.id, 0),
-                     "overdue": overdue_p.get(r.id, 0) + overdue_y.get(r.id, 0),
-                     "objections": objections.get(r.id, 0), "concerns": concerns.get(r.id, 0)})
-    keys = {"community": lambda x: x["community_code"], "state": lambda x: x["state_label"],
-            "allocation": lambda x: x["allocation_fen"], "committed": lambda x: x["committed_fen"],
-            "paid": lambda x: x["paid_fen"], "available": lambda x: x["available_fen"],
-            "projects": lambda x: x["projects"], "overdue": lambda x: x["overdue"],
-            "objections": lambda x: x["objections"], "concerns": lambda x: x["concerns"]}
-    sort = sort if sort in keys else "community"
-    rows.sort(key=lambda x: (keys[sort](x), x["community_code"]), reverse=descending)
-    totals = {k: sum(r[k] for r in rows) for k in ("allocation_fen", "committed_fen", "paid_fen", "available_fen",
-                                                   "projects", "overdue", "objections", "concerns")}
-    with_year = {r.community_id for r in fy_rows}
-    missing = [{"id": i, "code": orgs[i][0], "name": orgs[i][1]} for i in ids if i not in with_year]
-    offset = page_offset(offset, limit, len(rows))
-    return {"year": year, "sort": sort, "descending": descending, "rows": rows[offset:offset + limit],
-            "count": len(rows), "offset": offset, "limit": limit, "totals": totals,
-            "without_year": missing, "overdue_items": overdue_items(session, ids, now, year)}
+    """Every community's fund year at a glance, sorted by ``sort`` and paged (``limit`` rows from ``offset``)
+    in SQL; the totals are those of every row."""
+    params: dict[str, Any] = {**overview_scope(viewer), "year": year, "now": clock.now()}
+    sort = sort if sort in _SORT_COLUMNS else "community"
+    count_q, page_q, missing_q = _overview_statements(sort, descending)
+    count = int(session.execute(count_q, params).scalar_one())
+    offset = page_offset(offset, limit, count)
+    totals = dict.fromkeys(_TOTALS, 0)
+    rows: list[dict[str, Any]] = []
+    if count:
+        rows = [dict(r) for r in session.execute(page_q, {**params, "limit": limit, "offset": offset}).mappings()]
+        if rows:
+            totals = {k: int(rows[0][f"total_{k}"]) for k in _TOTALS}
+    missing = [{"id": i, "code": c, "name": nm} for i, c, nm in session.execute(missing_q, params)]
+    return {"year": year, "sort": sort, "descending": descending, "rows": rows, "count": count, "offset": offset,
+            "limit": limit, "totals": totals, "without_year": missing,
+            "overdue_items": overdue_items(session, params)}
 
 
-def overdue_items(session: Session, community_ids: list[int], now: dt.datetime, year: int,
-                  limit: int = 50) -> list[dict[str, Any]]:
-    """Overdue steps of the communities' projects, the longest overdue first, each linking to its project."""
+@lru_cache(maxsize=1)
+def _overdue_statement() -> Any:
+    return (select(Deadline.kind, Deadline.due_at, Project.id, Project.code, Project.title, Project.state,
+                   Organisation.name)
+            .join(Project, and_(Deadline.entity_type == "project", Deadline.entity_id == Project.id))
+            .join(FundYear, FundYear.id == Project.fund_year_id)
+            .join(Organisation, Organisation.id == Project.community_id)
+            .where(Project.community_id.in_(_scope()), FundYear.year == bindparam("year"), Deadline.status == "open",
+                   Deadline.due_at <= bindparam("now", type_=Deadline.due_at.type))
+            .order_by(Deadline.due_at).limit(bindparam("limit")))
+
+
+def overdue_items(session: Session, params: dict[str, Any], limit: int = 50) -> list[dict[str, Any]]:
+    """Overdue steps of the projects of the overview's communities (``params`` of :func:`_scope`, ``year``,
+    ``now``), the longest overdue first, each linking to its project."""
     labels = workflow_for("project").module.LABELS
-    rows = session.execute(
-        select(Deadline.kind, Deadline.due_at, Project.id, Project.code, Project.title, Project.state,
-               Organisation.name)
-        .join(Project, and_(Deadline.entity_type == "project", Deadline.entity_id == Project.id))
-        .join(FundYear, FundYear.id == Project.fund_year_id)
-        .join(Organisation, Organisation.id == Project.community_id)
-        .where(Project.community_id.in_(community_ids), FundYear.year == year, Deadline.status == "open",
-               Deadline.due_at <= now)
-        .order_by(Deadline.due_at).limit(limit)).all()
+    rows = session.execute(_overdue_statement(), {**params, "limit": limit}).all()
     return [{"kind": kind, "kind_label": DEADLINE_KINDS.get(kind, kind), "due_at": local(due), "project_id": pid,
              "code": code, "title": title, "state_label": labels.get(state, state), "community_name": cname}
             for kind, due, pid, code, title, state, cname in rows]
