@@ -255,7 +255,7 @@ def fund_years(session: Session, viewer: Viewer, year: int | None, offset: int =
     """The readable communities' fund years (of one year, or all), newest year first, one page of them; and
     the years there are."""
     ids = readable_communities(session, viewer)
-    scope = [FundYear.community_id.in_(ids)]
+    scope: list[Any] = [FundYear.community_id.in_(ids)]
     years = [int(y) for y in session.execute(select(FundYear.year).where(*scope).distinct()
                                              .order_by(FundYear.year.desc())).scalars()]
     if year is not None:
