@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,7 @@ from api.errors import ApiError
 from api.pages import database, read, reads
 from api.pages.events import submit_model
 from api.pages.forms import FormContext, bind, describe, flatten
+from api.pages.options import options
 from api.pages.render import render
 from api.pages.session import CSRF_FIELD, page_viewer
 from api.schemas import PostEndIn, PostIn, UserIn
@@ -48,12 +49,9 @@ def _people_context(session: Session, viewer: Viewer, failed: str = "", values: 
                                              (values or {}).get("person_id", [""])[-1] if failed == "post" else "")}
 
 
-def person_options(people: list[dict[str, Any]], chosen: str) -> Markup:
-    """The ``<option>``s of every person for the appointment form (thousands in a city: joined here, where
-    it costs a few milliseconds, rather than in a template loop)."""
-    return Markup("".join(
-        f'<option value="{int(p["id"])}"{" selected" if str(p["id"]) == chosen else ""}>'
-        f'{escape(p["display_name"])}({escape(p["username"])})</option>' for p in people))
+def person_options(people: list[tuple[int, str, str]], chosen: str) -> Markup:
+    """The ``<option>``s of every person (id, name, username) for the appointment form."""
+    return options(((i, f"{name}({username})") for i, name, username in people), chosen)
 
 
 @router.get("/admin")

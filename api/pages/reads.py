@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from api.auth import PostHeld, Viewer, readable_communities, require_admin, require_read
+from api.auth import PostHeld, Viewer, require_admin, require_read
 from api.errors import Forbidden
-from api.queries import local, names
+from api.queries import local, names, readable_scope
 from rules.money import format_yuan
 from store.models import (
     AuditEvent,
@@ -55,12 +55,12 @@ def people_of(session: Session, community_id: int, roles: tuple[str, ...], day: 
     return list(seen.values())
 
 
-def city_org_ids(session: Session, cities: frozenset[int]) -> set[int]:
-    """The organisations of the given cities: the cities, their areas and their communities."""
-    areas = set(session.execute(select(Organisation.id).where(Organisation.parent_id.in_(cities))).scalars())
-    communities = set(session.execute(select(Organisation.id).where(Organisation.parent_id.in_(areas))).scalars()) \
-        if areas else set()
-    return set(cities) | areas | communities
+def city_orgs(cities: frozenset[int]) -> Any:
+    """The organisations of the given cities (the cities, their areas and their communities), as a SELECT
+    of their ids (a city has hundreds: a statement, not a list of ids)."""
+    areas = select(Organisation.id).where(Organisation.parent_id.in_(sorted(cities)))
+    return select(Organisation.id).where(or_(Organisation.id.in_(sorted(cities)), Organisation.parent_id.in_(
+        sorted(cities)), Organisation.parent_id.in_(areas)))
 
 
 PEOPLE_PAGE = 50
@@ -72,11 +72,13 @@ def page_offset(offset: int, limit: int, total: int) -> int:
     return min(offset, max(0, (total - 1) // limit * limit))
 
 
-def people(session: Session, viewer: Viewer, offset: int = 0, limit: int = PEOPLE_PAGE) -> dict[str, Any]:
+def people(session: Session, viewer: Viewer, offset: int = 0, limit: int | None = None) -> dict[str, Any]:
     """The people of the administrator's cities, one page of them (in the order they were created) with every
-    post (ended ones too); every one of them as a choice for the appointment form; the organisations."""
+    post (ended ones too); every one of them as a choice for the appointment form (id, name, username); the
+    organisations."""
     cities = require_admin(viewer)
-    orgs = city_org_ids(session, cities)
+    limit = limit or PEOPLE_PAGE
+    orgs = city_orgs(cities)
     today = clock.today()
     org_rows = session.execute(select(Organisation.id, Organisation.code, Organisation.name, Organisation.level,
                                       Organisation.parent_id).where(Organisation.id.in_(orgs))
@@ -102,7 +104,7 @@ def people(session: Session, viewer: Viewer, offset: int = 0, limit: int = PEOPL
                 "current": start <= today and (end is None or end >= today)})
     return {"people": [{"id": i, "username": u, "display_name": n, "active": a, "posts": by_person.get(i, [])}
                        for i, u, n, a in shown],
-            "choices": [{"id": i, "username": u, "display_name": n} for i, u, n, _a in everyone],
+            "choices": [(i, n, u) for i, u, n, _a in everyone],
             "total": len(everyone), "offset": offset, "limit": limit,
             "organisations": [{"id": o.id, "code": o.code, "name": o.name, "level": o.level} for o in org_rows]}
 
@@ -156,13 +158,12 @@ def needs(session: Session, viewer: Viewer, community: int | None, limit: int = 
     """Needs of the readable communities (or one), newest first, each with the projects answering it."""
     if community is not None:
         require_read(session, viewer, community)
-        ids = [community]
+        scope = Need.community_id == community
     else:
-        ids = readable_communities(session, viewer)
-    total = session.execute(select(func.count()).select_from(Need).where(Need.community_id.in_(ids))).scalar_one()
+        scope = Need.community_id.in_(readable_scope(viewer))
+    total = session.execute(select(func.count()).select_from(Need).where(scope)).scalar_one()
     rows = session.execute(select(Need, Organisation.name).join(Organisation, Organisation.id == Need.community_id)
-                           .where(Need.community_id.in_(ids)).order_by(Need.id.desc())
-                           .limit(limit).offset(offset)).all()
+                           .where(scope).order_by(Need.id.desc()).limit(limit).offset(offset)).all()
     by_need = needs_projects(session, [n.id for n, _ in rows])
     return {"items": [_need_row(n, c, by_need.get(n.id, [])) for n, c in rows], "total": total, "limit": limit,
             "offset": offset}
@@ -251,11 +252,11 @@ FUND_YEAR_PAGE = 50
 
 
 def fund_years(session: Session, viewer: Viewer, year: int | None, offset: int = 0,
-               limit: int = FUND_YEAR_PAGE) -> dict[str, Any]:
+               limit: int | None = None) -> dict[str, Any]:
     """The readable communities' fund years (of one year, or all), newest year first, one page of them; and
     the years there are."""
-    ids = readable_communities(session, viewer)
-    scope: list[Any] = [FundYear.community_id.in_(ids)]
+    limit = limit or FUND_YEAR_PAGE
+    scope: list[Any] = [FundYear.community_id.in_(readable_scope(viewer))]
     years = [int(y) for y in session.execute(select(FundYear.year).where(*scope).distinct()
                                              .order_by(FundYear.year.desc())).scalars()]
     if year is not None:
@@ -375,10 +376,11 @@ def _overview_statements(sort: str, descending: bool) -> tuple[Any, Any, Any]:
 
 
 def overview(session: Session, viewer: Viewer, year: int, sort: str = "community", descending: bool = False,
-             offset: int = 0, limit: int = OVERVIEW_PAGE) -> dict[str, Any]:
+             offset: int = 0, limit: int | None = None) -> dict[str, Any]:
     """Every community's fund year at a glance, sorted by ``sort`` and paged (``limit`` rows from ``offset``)
     in SQL; the totals are those of every row."""
     params: dict[str, Any] = {**overview_scope(viewer), "year": year, "now": clock.now()}
+    limit = limit or OVERVIEW_PAGE
     sort = sort if sort in _SORT_COLUMNS else "community"
     count_q, page_q, missing_q = _overview_statements(sort, descending)
     count = int(session.execute(count_q, params).scalar_one())
