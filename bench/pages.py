@@ -1,18 +1,20 @@
 """Server time per web page over the demo city scaled ×N (issue 9: p95 < 200 ms for every page).
 
-Run: ``.venv/bin/python bench/pages.py [--scale 100] [--requests 20] [--backends sqlite,postgresql] [--rebuild]``.
-Prints figures (median and p95 per page, with the load average beside each backend's table); asserts nothing.
+Run: ``.venv/bin/python bench/pages.py [--scale 100] [--requests 20] [--backends sqlite,postgresql] [--rebuild]
+[--pg-by-events] [--only PATH]``. Prints figures (median and p95 of the wall time and the median CPU time per page
+and database, with the load average at the start and the end of the run); asserts nothing.
 
 The city is ``fundflow demo --scale N`` (``workflow.demo.build_demo``: N areas, 5N communities, 22N projects in
-every state, all reached by firing real events), built once per backend and kept for the next run: SQLite in
-``var/bench/pages-xN.db``, PostgreSQL in the database ``fundflow_bench_pages_xN`` on ``BENCH_PG_URL`` (default the
-local server); ``--rebuild`` builds it again. Building ×100 takes about 6 minutes on SQLite and longer on
-PostgreSQL on a 2-CPU machine.
+every state, all reached by firing real events), built once and kept for the next runs: SQLite in
+``var/bench/pages-xN.db``; PostgreSQL in the database ``fundflow_bench_pages_xN`` on ``BENCH_PG_URL`` (default the
+local server), a row-for-row copy of the SQLite city (seconds instead of firing the events again;
+``--pg-by-events`` fires them there too). ``--rebuild`` builds them again. Building ×100 takes 6–11 minutes on
+SQLite on a 2-CPU machine.
 
 Each page is asked for ``--requests`` times (after one warm-up) by the logged-in person who would open it, in
 this process through the ASGI app (``TestClient``): the time is what the server spends on the request (routing,
 the session check, the reads, the template), without a network between. The pages of the residents' board are
-asked for anonymously.
+asked for anonymously. The pages are interleaved: each round asks every page once on every database in turn.
 """
 from __future__ import annotations
 
