@@ -18,7 +18,7 @@ FONTDEPS = fonts-wqy-zenhei
 # Debian packages the benchmarks use (wrk: the HTTP load generator of bench/http.py).
 BENCHDEPS = wrk
 # Upper bound of the whole pytest run, in seconds (CI allows 90 minutes for everything).
-TEST_TIMEOUT ?= 1500
+TEST_TIMEOUT ?= 2700
 PYTEST_ARGS ?=
 
 .PHONY: help venv install sysdeps fonts benchdeps run test lint typecheck bench lock clean

@@ -4,11 +4,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from typing import TYPE_CHECKING, cast
 
 import click
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def _db():  # type: ignore[no-untyped-def]
+    from store.db import Database
+    from workflow.roster import Progress
+
+
+def _db() -> Database:
     from store.db import Database
 
     return Database()
@@ -61,7 +68,7 @@ def workflow_show(as_json: bool) -> None:
 # (calendar commands are defined below this line)
 
 
-class _IsoDate(click.ParamType):
+class _IsoDate(click.ParamType):  # type: ignore[type-arg]
     name = "YYYY-MM-DD"
 
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
@@ -348,7 +355,7 @@ class _Bar:
 
     def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
         self.stream = stream
-        self.bar = None
+        self.bar: Any = None
 
     def start(self, label: str, total: int) -> None:
         from workflow.roster import STEP
@@ -391,7 +398,8 @@ def org_import(file: str, dry_run: bool, as_json: bool, actor_name: str | None) 
     bar = _Bar(sys.stderr)
     try:
         with database.uow() as uow:
-            result = import_roster(uow.session, actor, data, Path(file).name, dry_run=dry_run, progress=bar)
+            result = import_roster(uow.session, actor, data, Path(file).name, dry_run=dry_run,
+                                   progress=cast("Progress", bar))
             if not dry_run:
                 uow.commit()
     except RosterError as exc:
@@ -827,7 +835,7 @@ _ROLE_ZH = {
 }
 
 
-def _demo_summary(database):  # type: ignore[no-untyped-def]
+def _demo_summary(database: Database) -> Any:
     """(communities, projects by state) as they are in the database now."""
     from sqlalchemy import func, select
 
@@ -931,7 +939,11 @@ def demo(if_empty: bool, accounts: bool, as_json: bool, scale: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="监听端口")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="工作进程数(多进程请使用 PostgreSQL)")
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--keep-alive", "keep_alive", default=65, show_default=True, type=click.IntRange(1, 3600),
+              help="空闲长连接保持秒数(应长于前置代理的上游空闲时间)")
+@click.option("--worker-healthcheck", "healthcheck", default=30, show_default=True, type=click.IntRange(1, 3600),
+              help="多进程时,工作进程多少秒无应答才被重启")
+def serve(host: str, port: int, workers: int, keep_alive: int, healthcheck: int) -> None:
     """迁移数据库后启动 Web 服务(http://HOST:PORT,健康检查 /healthz)。"""
     import uvicorn
 
@@ -947,7 +959,12 @@ def serve(host: str, port: int, workers: int) -> None:
     except FontMissing as exc:  # the service runs; printing answers 503 with the same message
         click.echo(f"警告: {exc}", err=True)
     click.echo(f"正在启动 fundflow 服务: http://{host}:{port}/  (健康检查 /healthz,Ctrl-C 停止)")
-    uvicorn.run("api.app:app", host=host, port=port, workers=workers, server_header=False)
+    # uvicorn's own defaults (5 s each) cut requests off: idle connections close while a reverse proxy
+    # (nginx keeps upstream connections 60 s) or a client that connected a moment earlier reuses them,
+    # and on a busy machine a worker that misses one 5 s health ping is killed with its requests in
+    # flight (both seen as "server disconnected without a response" in tests/api/test_races.py).
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers, server_header=False,
+                timeout_keep_alive=keep_alive, timeout_worker_healthcheck=healthcheck)
 
 
 if __name__ == "__main__":

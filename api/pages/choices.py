@@ -26,8 +26,11 @@ def _short(text: str, n: int = 28) -> str:
 
 @provider("objection_id")
 def objections(ctx: FormContext) -> list[tuple[str, str]]:
+    """The unresolved objections; to confirm an answer (监督委员会确认), only those already answered."""
+    answered_only = ctx.extra.get("trigger") == "confirm_answer"
     return [(str(o["id"]), f"#{o['id']} {_short(o['text'])}" + ("(已答复)" if o.get("answer") else ""))
-            for o in ctx.record.get("objections", []) if not o.get("resolved")]
+            for o in ctx.record.get("objections", []) if not o.get("resolved")
+            and (o.get("answer") or not answered_only)]
 
 
 @provider("concern_id")
@@ -40,7 +43,12 @@ def concerns(ctx: FormContext) -> list[tuple[str, str]]:
 def payment_items(ctx: FormContext) -> list[tuple[str, str]]:
     out = []
     for i in ctx.record.get("payment_items", []):
-        if i.get("status") != "open":
+        if ctx.trigger == "record_voucher_evidence":
+            # evidence is for vouchers: before payment, and the notice after it (Art. 13)
+            if i["kind"] != "voucher" or not (i.get("status") == "open" or (
+                    i.get("status") == "paid" and "post_notice" not in i.get("evidence", []))):
+                continue
+        elif i.get("status") != "open":
             continue
         kind = choice_label("kind", i["kind"]) or i["kind"]
         amount = f"{format_yuan(parse_yuan(i['amount']))} 元"
@@ -97,3 +105,51 @@ def flagged_line_items(ctx: FormContext) -> list[tuple[str, str]]:
     """Line items flagged for a forbidden-use keyword (Art. 4), for the working committee's decision."""
     return [(str(li["id"]), f"{_short(li['description'], 24)}(含“{'、'.join(li['flagged_keywords'])}”)")
             for li in ctx.record.get("line_items", []) if li.get("flagged_keywords")]
+
+
+@provider("catalog_item")
+def procurement_items(ctx: FormContext) -> list[tuple[str, str]]:
+    """The procurement catalogue (第十二条) a line item's code is chosen from: the one of the project's fund
+    year (its policy version), or for a new proposal the one of the community's current fund year or policy."""
+    if "catalog" not in ctx.extra:
+        ctx.extra["catalog"] = _catalog(ctx)
+    return list(ctx.extra["catalog"])
+
+
+def _catalog(ctx: FormContext) -> list[tuple[str, str]]:
+    from api import queries
+    from api.errors import ApiError
+
+    if ctx.session is None or ctx.viewer is None:
+        return []
+    if ctx.record.get("community"):
+        community, years = ctx.record["community"]["id"], [ctx.record.get("year")]
+    elif ctx.extra.get("communities"):
+        community, years = ctx.extra["communities"][0]["id"], [clock.today().year, None]
+    else:
+        return []
+    for year in years:
+        try:
+            data = queries.procurement_catalog(ctx.session, ctx.viewer, community, year)
+        except ApiError:
+            continue
+        return [(i["code"], f"{i['code']} {i['name']}") for i in data["items"]]
+    return []
+
+
+def _open_orgs(ctx: FormContext, levels: tuple[str, ...]) -> list[tuple[str, str]]:
+    names = {"city": "市", "area": "大社区", "community": "社区"}
+    return [(str(o["id"]), f"{o['code']} {o['name']}({names.get(o['level'], o['level'])})")
+            for o in ctx.extra.get("orgs", []) if o["level"] in levels and o.get("closed_on") is None]
+
+
+@provider("parent_id")
+def parent_orgs(ctx: FormContext) -> list[tuple[str, str]]:
+    """Where a new area (under a city) or community (under an area) may go: the open cities and areas."""
+    return _open_orgs(ctx, ("city", "area"))
+
+
+@provider("area_id")
+def areas(ctx: FormContext) -> list[tuple[str, str]]:
+    """The open areas a community may move to."""
+    return _open_orgs(ctx, ("area",))

@@ -111,7 +111,9 @@ def event_forms(entity_type: str, record: dict[str, Any], action_base: str, ctx:
         prefill = PREFILL.get((entity_type, trigger))
         values = failed.values if mine and failed else (flatten(prefill(record)) if prefill else None)
         errors = failed.errors if mine and failed else {}
-        fields = bind(defs, values, errors, ctx, more=failed.more if mine and failed else None, fresh=not mine)
+        ctx.extra["trigger"] = trigger  # a provider may narrow its choices to the event (answered objections …)
+        fields = bind(defs, values, errors, replace(ctx, trigger=trigger), more=failed.more if mine and failed else None, fresh=not mine,
+                      scope=trigger)
         if any(b.d.kind == "ref" and b.d.required and not b.choices for b in fields):
             continue  # nothing to act on yet (no objection to answer, no item to sign …)
         forms.append(EventForm(entity_type=entity_type, trigger=trigger, label=allowed["label"],
@@ -175,3 +177,12 @@ async def submit_model(form: Mapping[str, Any], model: type[BaseModel], call: Ca
             raise
         return await again({}, {"message": exc.detail, "article": exc.article, "code": exc.code}, exc.status)
     return RedirectResponse(done(result), status_code=303)
+
+
+def orphan_refusal(forms: list[EventForm], failed: Failed | None) -> dict[str, str] | None:
+    """A refusal of an event whose form the page does not show (the viewer holds no post for it, or the
+    record moved on): shown at the top of the actions, so that no refusal goes unseen."""
+    if failed is None or failed.refusal is None or any(f.trigger == failed.trigger for f in forms):
+        return None
+    return failed.refusal
+

@@ -33,7 +33,7 @@ MORE_KEY = "_more_rows"
 """A submit button named so asks for more rows of the list its value names (no JavaScript needed)."""
 
 Kind = Literal["text", "textarea", "int", "yuan", "date", "bool", "choice", "group", "rows", "lines", "ids", "ref",
-               "flags", "token", "password", "yesno"]
+               "pick", "flags", "token", "password", "yesno"]
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,13 @@ class Bound:
     children: list[Bound] = field(default_factory=list)
     rows: list[list[Bound]] = field(default_factory=list)
     errors_below: bool = False
+    scope: str = ""
+    """Tells apart the fields of several forms on one page (the event's trigger): ids stay unique, so that
+    every ``<label for>`` names its own control."""
 
     @property
     def id(self) -> str:
-        return "f-" + self.path.replace(".", "-")
+        return "f-" + (self.scope + "-" if self.scope else "") + self.path.replace(".", "-")
 
 
 # ----------------------------------------------------------------------------------- describing
@@ -139,9 +142,11 @@ def describe_field(name: str, info: FieldInfo, required: bool, model: str = "") 
     if annotation is dt.date:
         return replace(base, kind="date")
     if annotation is str:
+        if name in PROVIDERS:  # a code chosen from the record's list (a procurement-catalogue item …)
+            return replace(base, kind="pick")
         if widget == "choice":
             return replace(base, kind="choice", choices=tuple(CHOICES.get(name, {}).items()))
-        if widget in ("yuan", "token", "textarea", "password"):
+        if widget in ("yuan", "token", "textarea", "password", "text"):
             return replace(base, kind=typing.cast(Kind, widget))
         return replace(base, kind="textarea" if (base.max_length or 0) > 200 else "text")
     if origin is Literal:
@@ -185,6 +190,8 @@ class FormContext:
     record: dict[str, Any]
     """The project or fund year detail (``api.queries``), or ``{}`` for a new record."""
     extra: dict[str, Any] = field(default_factory=dict)
+    trigger: str = ""
+    """The event whose form is drawn, if any (one field may offer different records to different events)."""
 
 
 Provider = Callable[[FormContext], list[tuple[str, str]]]
@@ -259,24 +266,26 @@ def _default_text(d: FieldDef) -> str:
 
 
 def bind(defs: Sequence[FieldDef], values: Values | None, errors: Mapping[str, str], ctx: FormContext | None,
-         prefix: str = "", more: Mapping[str, int] | None = None, fresh: bool = True) -> list[Bound]:
-    """Fields ready to draw: ``values`` posted (or initial, flattened), ``errors`` by path."""
+         prefix: str = "", more: Mapping[str, int] | None = None, fresh: bool = True, scope: str = "") -> list[Bound]:
+    """Fields ready to draw: ``values`` posted (or initial, flattened), ``errors`` by path; ``scope`` prefixes
+    the element ids (one page, several forms)."""
     values = values or {}
     out = []
     for d in defs:
         path = prefix + d.name
-        b = Bound(d=d, path=path, error=errors.get(path, ""))
+        b = Bound(d=d, path=path, error=errors.get(path, ""), scope=scope)
         b.errors_below = any(k.startswith(path + ".") for k in errors)
-        if d.kind in ("ref", "ids") and ctx is not None:
+        if d.kind in ("ref", "ids", "pick") and ctx is not None:
             b.choices = PROVIDERS[d.name](ctx)
         elif d.kind in ("choice", "flags"):
             b.choices = list(d.choices)
         if d.kind == "group":
-            b.children = bind(d.children, values, errors, ctx, path + ".", more, fresh)
+            b.children = bind(d.children, values, errors, ctx, path + ".", more, fresh, scope)
         elif d.kind == "rows":
             filled = _row_count(values, path)
             count = filled + (more or {}).get(path, 0) + (BLANK_ROWS if fresh or not filled else 0)
-            b.rows = [bind(d.children, values, errors, ctx, f"{path}.{i}.", more, fresh) for i in range(max(count, 1))]
+            b.rows = [bind(d.children, values, errors, ctx, f"{path}.{i}.", more, fresh, scope)
+                      for i in range(max(count, 1))]
         elif d.kind in ("ids",):
             b.values = _list(values, path)
         elif d.kind == "lines":
@@ -294,6 +303,8 @@ def bind(defs: Sequence[FieldDef], values: Values | None, errors: Mapping[str, s
             b.value = {"on": "true", "off": "false"}.get(raw, raw)
         else:
             b.value = _text(values, path) if (path in values or not fresh) else _default_text(d)
+            if d.kind == "pick" and b.value and b.value not in {v for v, _label in b.choices}:
+                b.choices = [*b.choices, (b.value, f"{b.value}(不在可选范围内,请重新选择)")]
         out.append(b)
     return out
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.pages import read, reads
+from api.pages.documents import area_summaries
 from api.pages.render import render
 from api.pages.session import page_viewer
 from workflow import clock
@@ -23,7 +24,8 @@ async def overview(request: Request, year: Annotated[int | None, Query(ge=2000, 
     chosen = year or clock.today().year
     data = await read(request, reads.overview, viewer, chosen, sort if sort in reads.OVERVIEW_SORTS else "community",
                       order == "desc", offset)
-    return render(request, "overview.html", {"data": data, "sorts": reads.OVERVIEW_SORTS,
+    summaries = await read(request, area_summaries, viewer, chosen)
+    return render(request, "overview.html", {"data": data, "sorts": reads.OVERVIEW_SORTS, "summaries": summaries,
                                              "years": list(range(clock.today().year + 1, clock.today().year - 5, -1))},
                   viewer=viewer, title="总览")
 

@@ -14,7 +14,8 @@ from api.pages import database, read, reads
 from api.pages.charts import small_group_chart
 from api.pages.choices import proposing_communities
 from api.pages.diagram import state_diagram
-from api.pages.events import Failed, event_forms, post_event, submit_model
+from api.pages.documents import project_papers
+from api.pages.events import Failed, event_forms, orphan_refusal, post_event, submit_model
 from api.pages.forms import FormContext, bind, describe, flatten, more_rows
 from api.pages.options import options
 from api.pages.render import render
@@ -157,9 +158,12 @@ def _page(session: Session, viewer: Viewer, pid: int, cache: Any, failed: Failed
     detail = queries.project_detail(session, viewer, pid, cache)
     history = queries.history(session, viewer, "project", pid)
     ctx = FormContext(session=session, viewer=viewer, record=detail)
-    return {"p": detail, "timeline": timeline(history, "project"), "needs": reads.project_needs(session, pid),
-            "documents": reads.documents(session, "project", pid), "verdicts": _verdicts(session, detail),
-            "forms": event_forms("project", detail, f"/projects/{pid}", ctx, failed),
+    forms = event_forms("project", detail, f"/projects/{pid}", ctx, failed)
+    return {"p": detail, "refusal": orphan_refusal(forms, failed), "timeline": timeline(history, "project"),
+            "needs": reads.project_needs(session, pid),
+            "documents": reads.documents(session, "project", pid), "papers": project_papers(session, pid),
+            "verdicts": _verdicts(session, detail),
+            "forms": forms,
             "deadline_kinds": reads.DEADLINE_KINDS}
 
 

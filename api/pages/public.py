@@ -25,6 +25,7 @@ from api.deps import client_ip
 from api.errors import ApiError, NotFound
 from api.pages import database, read
 from api.pages import public_csrf as csrf
+from api.pages.documents import board_root
 from api.pages.events import submit_model
 from api.pages.forms import FormContext, bind, describe, flatten
 from api.pages.options import grouped_options
@@ -89,9 +90,10 @@ def _fields(model: Any, values: Any, errors: dict[str, str], extra: dict[str, An
 async def board(request: Request, community: Annotated[int | None, Query(ge=1, le=2**53)] = None,
                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Response:
     data, areas = await read(request, _board, community, offset)
+    root = await board_root(request)
     title = f"{data['community_name']}公示栏" if data["community_name"] else "社区公示栏"
-    return await _page(request, "gongshi.html", {"board": data, "community_options": community_options(areas, community)},
-                       title)
+    return await _page(request, "gongshi.html", {"board": data, "root": root,
+                                                 "community_options": community_options(areas, community)}, title)
 
 
 def _board(session: Session, community: int | None, offset: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:

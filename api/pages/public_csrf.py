@@ -75,8 +75,9 @@ async def token_for(request: Request, db: Database) -> str:
     return f"{body}.{_sign(key, body)}"
 
 
-def set_cookie(response: Response, token: str, request: Request) -> None:
-    response.set_cookie(COOKIE, token, max_age=MAX_AGE, httponly=True, samesite="lax", path="/gongshi",
+def set_cookie(response: Response, token: str, request: Request, path: str = "/gongshi") -> None:
+    """The token's cookie, sent back only to the pages under ``path`` (the board, or ``/activate``)."""
+    response.set_cookie(COOKIE, token, max_age=MAX_AGE, httponly=True, samesite="lax", path=path,
                         secure=request.url.scheme == "https")
 
 

@@ -14,7 +14,8 @@ from api.auth import Viewer
 from api.pages import database, read, reads
 from api.pages.charts import small_group_chart
 from api.pages.diagram import state_diagram
-from api.pages.events import Failed, event_forms, post_event
+from api.pages.documents import year_papers
+from api.pages.events import Failed, event_forms, orphan_refusal, post_event
 from api.pages.forms import FormContext
 from api.pages.projects import timeline
 from api.pages.render import render
@@ -43,10 +44,12 @@ def _page(session: Session, viewer: Viewer, community: int, year: int, failed: F
     total = parse_yuan(detail["total"])
     chart = small_group_chart(total, parse_yuan(detail["small_group_cap"]), parse_yuan(detail["small_group_committed"]),
                               0, detail["small_group_cap_ratio"])
-    return {"fy": detail, "timeline": timeline(history, "fund_year"),
+    forms = event_forms("fund_year", detail, f"/fund-years/{community}/{year}", ctx, failed)
+    return {"fy": detail, "timeline": timeline(history, "fund_year"), "refusal": orphan_refusal(forms, failed),
             "projects": reads.fund_year_projects(session, detail["id"]),
             "ledger": reads.ledger(session, detail["id"]), "documents": reads.documents(session, "fund_year", detail["id"]),
-            "chart": chart, "forms": event_forms("fund_year", detail, f"/fund-years/{community}/{year}", ctx, failed),
+            "papers": year_papers(session, detail["id"], community, year),
+            "chart": chart, "forms": forms,
             "deadline_kinds": reads.DEADLINE_KINDS}
 
 

@@ -225,5 +225,6 @@ async def verify(code: Code, db: DB) -> dict[str, Any]:
 
 @short_router.get("/v/{code}", response_class=RedirectResponse, status_code=307, include_in_schema=False)
 async def short_verify(code: Code) -> RedirectResponse:
-    """The short address printed on paper (and in its QR code): to the verification answer."""
-    return RedirectResponse(f"{papers.API}/public/verify/{quote(code, safe='')}", status_code=307)
+    """The short address printed on paper (and in its QR code): to the residents' verification page and its
+    answer (``/gongshi/verify``; the JSON answer is ``/api/v1/public/verify/{code}``)."""
+    return RedirectResponse(f"/gongshi/verify?code={quote(code, safe='')}", status_code=307)

@@ -35,7 +35,7 @@ def test_a_public_notice_downloads_without_login_with_a_chinese_file_name(api: A
     assert f"核验码{code[:4]}-{code[4:8]}-{code[8:]}" in flat(r.content)
     # the short address on the paper leads to the verification answer
     short = api.client.get(f"/v/{code}", follow_redirects=False)
-    assert short.status_code == 307 and short.headers["location"] == f"/api/v1/public/verify/{code}"
+    assert short.status_code == 307 and short.headers["location"] == f"/gongshi/verify?code={code}"
     v = api.get(None, f"/api/v1/public/verify/{code.lower()}")
     assert v.status_code == 200, v.text
     body = v.json()

@@ -1,10 +1,12 @@
-"""Every staff page, as the people who use it, photographed at 1366 px and 360 px: none scrolls sideways
-on a phone, none shows a script error."""
+"""Every page, as the people who use it (and residents without an account), photographed at 1366 px and
+360 px: none scrolls sideways on a phone, none shows a script error or a stack trace, every form control has
+a label; no public page shows unmasked personal data. (The pages reached in the flows are photographed there:
+test_lifecycle.py, test_staff_flows.py, test_public_flows.py.)"""
 from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import SQLITE_ONLY, Site, login, logout, shoot
+from tests.e2e.conftest import SQLITE_ONLY, Site, assert_no_leaks, login, logout, shoot
 from workflow.demo import Driver
 from workflow.engine import PUBLIC
 
@@ -24,7 +26,8 @@ def test_every_staff_page_fits_a_phone_and_an_office_screen(page: Any, site: Sit
     drv.fire(aid, "record_voucher_evidence", drv.a("secretary"),
              {"payment_item_id": voucher, "kind": "meeting_decision", "note": "联席会议同意按收款人签字结算"})
     notice = drv.new_project("publicity", title="广场舞音响购置")
-    drv.fire(notice, "object", PUBLIC, {"author_name": "王先生", "contact": "13912345678", "text": "音量太大会扰民"})
+    objection = drv.fire(notice, "object", PUBLIC, {"author_name": "王建华", "contact": "13912345678",
+                                                     "text": "音量太大会扰民"}).data
     drv.fire(notice, "raise_concern", drv.a("supervisor1"), {"text": "请说明音响的采购方式"})
     drv.new_project("pending_approval", title="失业人员技能培训", category="employment", beneficiaries=40)
     drv.new_project("draft", community=1, title="便民理发服务")
@@ -32,6 +35,9 @@ def test_every_staff_page_fits_a_phone_and_an_office_screen(page: Any, site: Sit
 
     page.goto(site.url("/login"))
     shoot(page, "login")
+    for path, name in (("/activate", "activate"), ("/gongshi/verify?code=ABCD-EFGH-JKMN", "gongshi-verify")):
+        page.goto(site.url(path))
+        shoot(page, name)
     visits = {
         "s01_shuji": ["/", "/needs", "/projects", f"/projects/{paying}", f"/projects/{aid}", f"/projects/{notice}",
                       "/projects/new", f"/fund-years/{c0}/2026", "/fund-years", "/no-such-page"],
@@ -40,7 +46,7 @@ def test_every_staff_page_fits_a_phone_and_an_office_screen(page: Any, site: Sit
         "gw_shuji": ["/", "/overview?year=2026&sort=committed&order=desc"],
         "jg_zhuren": ["/"],
         "caiwu": ["/", f"/projects/{aid}"],
-        "admin": ["/", "/admin", "/admin/policies", "/admin/calendar", "/admin/audit", "/overview"],
+        "admin": ["/", "/admin", "/admin/orgs", "/admin/policies", "/admin/calendar", "/admin/audit", "/overview"],
     }
     for username, paths in visits.items():
         login(page, site, username)
@@ -51,3 +57,18 @@ def test_every_staff_page_fits_a_phone_and_an_office_screen(page: Any, site: Sit
             assert response.status == expected, f"{username} {path}: {response.status}"
             shoot(page, f"{username}{path}")
         logout(page)
+
+    # the public pages, as a resident without an account
+    drv.fire(notice, "answer_objection", drv.a("secretary"),
+                    {"objection_id": objection["objection_id"], "answer": "音响将控制音量,晚上8点后停用。"})
+    page.goto(site.url("/gongshi"))
+    public = ["/gongshi", "/gongshi/need", "/gongshi/huizhi"]
+    notice_link = page.get_by_role("link", name="项目公示:广场舞音响购置")
+    public.append(str(notice_link.get_attribute("href")))
+    page.goto(site.url(public[-1]))
+    public.append(str(page.get_by_role("link", name="查看该项目的执行进度 →").get_attribute("href")))
+    for path in public:
+        response = page.goto(site.url(path))
+        assert response is not None and response.status == 200, f"{path}: {response.status if response else None}"
+        shoot(page, f"public{path}")
+        assert_no_leaks(page, db, "王建华", "张桂兰")

@@ -8,24 +8,20 @@ import datetime as dt
 import re
 from typing import Any
 
-from tests.e2e.conftest import SQLITE_ONLY, Site, login, logout, shoot
+from tests.e2e.conftest import (
+    DECLARE_NONE,
+    SQLITE_ONLY,
+    Crew,
+    Site,
+    act,
+    fill_proposal,
+    login,
+    shoot,
+    submit,
+)
 from workflow import clock
 from workflow.demo import Driver
 from workflow.engine import SYSTEM
-
-DECLARE_NONE = ("office", "worker_pay", "government_service", "city_funded", "property_company")
-
-
-def _act(page: Any, trigger: str) -> Any:
-    """Open an event's form on a record page; returns the form's box."""
-    box = page.locator(f"#act-{trigger}")
-    if box.get_attribute("open") is None:
-        box.locator("summary").click()
-    return box
-
-
-def _submit(box: Any) -> None:
-    box.locator("button[type=submit]:not([name])").click()
 
 
 def _record_need(page: Any, site: Site, title: str) -> None:
@@ -47,56 +43,42 @@ def _propose(page: Any, title: str) -> None:
     page.wait_for_url(re.compile(r".*/projects/new\?need=\d+"))
     form = page.locator("form[action='/projects/new']")
     assert form.locator('[name="title"]').input_value() == title  # prefilled from the need
-    form.locator('[name="category"]').select_option("property")
-    form.locator('[name="amount"]').fill("9000.00")
-    form.locator('[name="beneficiaries_count"]').fill("120")
-    form.locator('[name="contractor_name"]').fill("xx市照明工程有限公司")
-    form.locator('[name="planned_start"]').fill("2026-12-01")
-    form.locator('[name="planned_end"]').fill("2027-03-31")
-    for key in DECLARE_NONE:
-        form.locator(f'[name="forbidden_use_declaration.{key}"][value="no"]').check()
-    for i, (what, qty, price) in enumerate([("LED 楼道灯", "20", "300.00"), ("安装人工", "1", "3000.00")]):
-        form.locator(f'[name="line_items.{i}.description"]').fill(what)
-        form.locator(f'[name="line_items.{i}.quantity"]').fill(qty)
-        form.locator(f'[name="line_items.{i}.unit_price"]').fill(price)
-        form.locator(f'[name="line_items.{i}.catalog_item"]').fill("C23120000")
+    fill_proposal(form, amount="9000.00", contractor="xx市照明工程有限公司", start="2026-12-01", end="2027-03-31",
+                  items=[("LED 楼道灯", "20", "300.00"), ("安装人工", "1", "3000.00")])
     form.get_by_role("button", name="保存项目方案").click()
     page.wait_for_url(re.compile(r".*/projects/\d+\?done=create"))
 
 
-def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2e_world: Any, db: Any) -> None:
+def test_a_project_from_a_need_to_approval_by_clicking(crew: Crew, site: Site, e2e_world: Any, db: Any) -> None:
     title = "5号楼楼道灯维修"
-    login(page, site, "s01_gongzuo")
+    page = crew.home("s01_gongzuo")
     _record_need(page, site, title)
     shoot(page, "needs-recorded")
-    logout(page)
 
-    login(page, site, "s01_shuji")
+    page = crew.home("s01_shuji")
     page.goto(site.url("/needs"))
     _propose(page, title)
     pid = int(re.search(r"/projects/(\d+)", page.url).group(1))  # type: ignore[union-attr]
     assert page.get_by_text("已办理:提议项目").is_visible()
     assert page.get_by_text("回应的群众需求").is_visible() and page.get_by_text(title).first.is_visible()
     shoot(page, "project-draft")
-    _submit(_act(page, "submit_preliminary"))
+    submit(act(page, "submit_preliminary"))
     page.wait_for_url(re.compile(rf".*/projects/{pid}\?done=submit_preliminary"))
     assert page.locator("h1 .badge").inner_text() == "待党工委初步同意"
-    logout(page)
 
     # the working committee member finds it on the to-do page and consents
-    login(page, site, "gw_weiyuan1")
+    page = crew.home("gw_weiyuan1")
     item = page.locator(".todo li", has_text=title)
     assert "审查方案" in item.inner_text()
     shoot(page, "todo-working-member")
     item.get_by_role("link").click()
-    _submit(_act(page, "grant_preliminary"))
+    submit(act(page, "grant_preliminary"))
     page.wait_for_url(re.compile(r".*done=grant_preliminary"))
-    logout(page)
 
     # the joint meeting, recorded with more attendee rows than the form first offers
-    login(page, site, "s01_shuji")
+    page = crew.home("s01_shuji")
     page.goto(site.url(f"/projects/{pid}"))
-    box = _act(page, "record_meeting")
+    box = act(page, "record_meeting")
     box.locator('[name="held_on"]').fill(clock.today().isoformat())
     attendees = [("两委委员甲", "two_committees"), ("两委委员乙", "two_committees"), ("两委委员丙", "two_committees"),
                  ("居民代表丁", "resident_rep"), ("居民代表戊", "resident_rep")]
@@ -109,64 +91,58 @@ def test_a_project_from_a_need_to_approval_by_clicking(page: Any, site: Site, e2
     box.locator('[name="votes_against"]').fill("0")
     box.locator('[name="minutes"]').fill("会议讨论了维修方案和预算,一致同意。")
     shoot(page, "project-meeting-form")
-    _submit(box)
+    submit(box)
     page.wait_for_url(re.compile(r".*done=record_meeting"))
     assert page.locator("h1 .badge").inner_text() == "公示中"
-    logout(page)
 
-    login(page, site, "s01_jiandu1")
+    page = crew.home("s01_jiandu1")
     assert page.locator(".todo li", has_text="申报环节监督签字").count() == 1
     page.goto(site.url(f"/projects/{pid}"))
-    box = _act(page, "signoff")
+    box = act(page, "signoff")
     box.get_by_label("申报").check()
-    _submit(box)
+    submit(box)
     page.wait_for_url(re.compile(r".*done=signoff"))
     assert "申报:郑国华" in page.locator("#h-supervision").locator("..").inner_text()
-    logout(page)
 
     # the notice period runs out (the timer the scheduler fires)
     drv = Driver(db, e2e_world.city, start=clock.now() + dt.timedelta(days=10))
     drv.fire(pid, "publicity_elapsed", SYSTEM)
 
-    login(page, site, "s01_shuji")
+    page = crew.home("s01_shuji")
     page.goto(site.url(f"/projects/{pid}"))
-    _submit(_act(page, "submit"))
+    submit(act(page, "submit"))
     page.wait_for_url(re.compile(r".*done=submit"))
     assert page.locator("h1 .badge").inner_text() == "待审批"
-    logout(page)
 
     # the working committee secretary approves before the board meeting: refused, with its article
-    login(page, site, "gw_shuji")
+    page = crew.home("gw_shuji")
     item = page.locator(".todo li", has_text=title)
     assert "审批(党工委主要领导)" in item.inner_text() and "5 个工作日" in item.inner_text()
     page.goto(site.url(f"/projects/{pid}"))
-    box = _act(page, "approve")
+    box = act(page, "approve")
     box.locator('[name="comment"]').fill("同意实施")
-    _submit(box)
+    submit(box)
     refusal = page.locator("#act-approve .notice.bad")
     assert refusal.is_visible()
     assert "第十一条" in refusal.inner_text() and "班子会议" in refusal.inner_text()
     assert page.locator('#act-approve [name="comment"]').input_value() == "同意实施"  # kept
     shoot(page, "project-refused-approval")
-    logout(page)
 
-    login(page, site, "gw_weiyuan1")
+    page = crew.home("gw_weiyuan1")
     page.goto(site.url(f"/projects/{pid}"))
-    box = _act(page, "record_board_meeting")
+    box = act(page, "record_board_meeting")
     box.locator('[name="held_on"]').fill(clock.today().isoformat())
     box.locator('[name="attendees"]').fill("王建国\n李红梅\n赵志强\n陈立新")
     box.locator('[name="minutes"]').fill("班子会议研究同意,报主要领导审批。")
-    _submit(box)
+    submit(box)
     page.wait_for_url(re.compile(r".*done=record_board_meeting"))
-    logout(page)
 
     for leader in ("gw_shuji", "jg_zhuren"):
-        login(page, site, leader)
+        page = crew.home(leader)
         page.goto(site.url(f"/projects/{pid}"))
-        _submit(_act(page, "approve"))
+        submit(act(page, "approve"))
         page.wait_for_url(re.compile(r".*done=approve"))
-        logout(page)
-    login(page, site, "s01_shuji")
+    page = crew.home("s01_shuji")
     page.goto(site.url(f"/projects/{pid}"))
     assert page.locator("h1 .badge").inner_text() == "实施中"
     timeline = page.locator("#h-timeline").locator("..").inner_text()
@@ -198,7 +174,7 @@ def test_the_proposal_works_with_javascript_switched_off(browser: Any, site: Sit
         form.locator('[name="line_items.3.description"]').fill("便民服务桌椅")
         form.locator('[name="line_items.3.quantity"]').fill("4")
         form.locator('[name="line_items.3.unit_price"]').fill("3000.00")
-        form.locator('[name="line_items.3.catalog_item"]').fill("A06020000")  # a catalogue code (第十二条)
+        form.locator('[name="line_items.3.catalog_item"]').select_option("A06020000")  # a catalogue item (第十二条)
         for key in DECLARE_NONE:
             form.locator(f'[name="forbidden_use_declaration.{key}"][value="no"]').check()
         form.get_by_role("button", name="保存项目方案").click()

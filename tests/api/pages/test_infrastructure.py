@@ -9,7 +9,18 @@ import pytest
 
 from api.pages.forms import FieldDef, describe, flatten, parse, validate
 from api.routes.events import EXAMPLES, event_body_model, user_triggers
-from api.schemas import NeedIn, PostEndIn, PostIn, ProjectIn, UserIn
+from api.schemas import (
+    ActivateIn,
+    NeedIn,
+    OrgCloseIn,
+    OrgIn,
+    OrgMoveIn,
+    OrgRenameIn,
+    PostEndIn,
+    PostIn,
+    ProjectIn,
+    UserIn,
+)
 from tests.api.pages.conftest import Pages, csrf_of, text_of
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -31,7 +42,8 @@ def _every_form() -> list[tuple[str, Any]]:
     forms = [(f"{etype}.{t}", event_body_model(etype, t)) for etype in ("project", "fund_year")
              for t in user_triggers(etype)]
     return forms + [("ProjectIn", ProjectIn), ("NeedIn", NeedIn), ("UserIn", UserIn), ("PostIn", PostIn),
-                    ("PostEndIn", PostEndIn)]
+                    ("PostEndIn", PostEndIn), ("OrgIn", OrgIn), ("OrgRenameIn", OrgRenameIn), ("OrgMoveIn", OrgMoveIn),
+                    ("OrgCloseIn", OrgCloseIn), ("ActivateIn", ActivateIn)]
 
 
 def test_every_field_and_choice_of_every_form_has_a_chinese_label() -> None:
