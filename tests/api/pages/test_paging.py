@@ -16,7 +16,7 @@ from tests.api.pages.conftest import Pages, text_of
 from workflow.demo import Driver
 
 PAGER = re.compile(r'<nav class="pager" aria-label="分页">(.*?)</nav>', re.S)
-PERSON_ROW = re.compile(r"<tr>\s*<td>[^<]*(?:<span[^>]*>[^<]*</span>)?</td>\s*<td>([^<]+)</td>", re.S)
+PERSON_ROW = re.compile(r"<tr>\s*<td>[^<]*(?:<span[^>]*>[^<]*</span>)?</td>\s*<td>([^<\s]+)", re.S)
 YEAR_ROW = re.compile(r'<tr><td><a href="/fund-years/(\d+)/(\d+)">')
 OVERVIEW_ROW = re.compile(r'<td><a href="/fund-years/(\d+)/2026">')
 
