@@ -9,7 +9,7 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, select
+from sqlalchemy import Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -42,7 +42,7 @@ from store.models import (
     VoucherEvidence,
 )
 from workflow import clock
-from workflow.engine import ROLE_LABELS, org_chain, policy_of
+from workflow.engine import ROLE_LABELS, ROLE_LEVEL, org_chain, policy_of
 from workflow.machines import Workflow, workflow_for
 from workflow.public import public_name
 
@@ -182,14 +182,32 @@ def _summary(p: Any, year: int) -> dict[str, Any]:
             "is_aid": p.is_aid, "links": {"self": f"{API}/projects/{p.id}"}}
 
 
+def readable_scope(viewer: Viewer) -> Any:
+    """:func:`api.auth.readable_communities` as a SELECT of the ids (a statement to put in ``IN (…)``, not a
+    list: a city administrator reads hundreds of communities)."""
+    def held(level: str) -> list[int]:
+        return sorted({p.organisation_id for p in viewer.posts if ROLE_LEVEL.get(p.role) == level})
+
+    city_areas = select(Organisation.id).where(Organisation.parent_id.in_(held("city")), Organisation.level == "area")
+    return select(Organisation.id).where(Organisation.level == "community", or_(
+        Organisation.id.in_(held("community")), Organisation.parent_id.in_(held("area")),
+        Organisation.parent_id.in_(city_areas)))
+
+
+def readable_names(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
+    """(id, name) of every community the viewer may read, in id order."""
+    return [(int(i), str(n)) for i, n in session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(readable_scope(viewer)))
+        .order_by(Organisation.id))]
+
+
 def list_projects(session: Session, viewer: Viewer, community: int | None, state: str | None, year: int | None,
                   limit: int, offset: int) -> dict[str, Any]:
     if community is not None:
         require_read(session, viewer, community)
-        ids = [community]
+        cond: list[ColumnElement[bool]] = [Project.community_id == community]
     else:
-        ids = readable_communities(session, viewer)
-    cond: list[ColumnElement[bool]] = [Project.community_id.in_(ids)]
+        cond = [Project.community_id.in_(readable_scope(viewer))]
     if state is not None:
         cond.append(Project.state == state)
     if year is not None:
@@ -505,6 +523,23 @@ def aid_names(session: Session, project_id: int | None) -> list[str]:
     return private_names(session, [project_id])
 
 
+def aid_names_by_project(session: Session, project_ids: list[int | None]) -> dict[int, list[str]]:
+    """:func:`aid_names` of many projects in two statements: project id → its private names (sorted; a
+    project that is no aid project has none)."""
+    ids = sorted({int(i) for i in project_ids if i is not None})
+    if not ids:
+        return {}
+    rows = session.execute(select(Project.id, Project.contractor_kind, Project.contractor_name)
+                           .where(Project.id.in_(ids), Project.is_aid.is_(True))).all()
+    names: dict[int, set[str]] = {i: ({n} if kind == "individual" and n else set()) for i, kind, n in rows}
+    if names:
+        for pid, payee in session.execute(select(PaymentItem.project_id, PaymentItem.payee)
+                                          .where(PaymentItem.project_id.in_(list(names)))):
+            if payee:
+                names[pid].add(payee)
+    return {i: sorted(n) for i, n in names.items()}
+
+
 def _accepts(n: Notice, state: str | None, now: dt.datetime) -> bool:
     wanted = {"publicity": "publicity", "completion": "completion_publicity"}.get(n.kind)
     return wanted is not None and state == wanted and n.starts_at <= now < n.ends_at
@@ -540,7 +575,8 @@ def public_notices(session: Session, community: int | None, kind: str | None, ru
     total = session.execute(select(func.count()).select_from(Notice).where(*cond)).scalar_one()
     rows = session.execute(_notice_rows(session).where(*cond).order_by(Notice.starts_at.desc(), Notice.id.desc())
                            .limit(limit).offset(offset)).all()
-    items = [_notice_summary(n, cname, code, state, now, aid_names(session, n.project_id))
+    private = aid_names_by_project(session, [n.project_id for n, _c, _p, _s in rows])
+    items = [_notice_summary(n, cname, code, state, now, private.get(n.project_id, []) if n.project_id else [])
              for n, cname, code, state in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 

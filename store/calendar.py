@@ -123,13 +123,14 @@ def ensure_seeded(session: Session) -> int:
 # ------------------------------------------------------------------------------------- loading
 
 _cache_lock = threading.Lock()
-_cache: tuple[tuple[Any, ...], WorkCalendar] | None = None
+_cache: dict[tuple[Any, ...], WorkCalendar] = {}
+"""fingerprint → calendar; one entry per database the process reads (one in production; a benchmark or a
+test run that serves SQLite and PostgreSQL side by side would otherwise rebuild it on every switch)."""
 
 
 def invalidate_cache() -> None:
-    global _cache
     with _cache_lock:
-        _cache = None
+        _cache.clear()
 
 
 def _fingerprint(session: Session) -> tuple[Any, ...]:
@@ -148,14 +149,16 @@ def build_calendar(session: Session) -> WorkCalendar:
 
 def load_calendar(session: Session) -> WorkCalendar:
     """The WorkCalendar, cached in-process; one cheap query per call notices another process's import."""
-    global _cache
     fp = _fingerprint(session)
-    cached = _cache
-    if cached is not None and cached[0] == fp:
-        return cached[1]
+    cached = _cache.get(fp)
+    if cached is not None:
+        return cached
     calendar = build_calendar(session)
     with _cache_lock:
-        _cache = (fp, calendar)
+        stale = [k for k in _cache if k[0] == fp[0]]  # this database's older calendars
+        for key in stale if len(_cache) < 8 else list(_cache):
+            del _cache[key]
+        _cache[fp] = calendar
     return calendar
 
 

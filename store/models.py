@@ -369,7 +369,8 @@ class Notice(Base):
     """A public notice on the community notice board."""
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_community", "community_id", "starts_at"),)
+    __table_args__ = (Index("ix_notices_community", "community_id", "starts_at"),
+                      Index("ix_notices_ends", "ends_at", "id"), Index("ix_notices_starts", "starts_at", "id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))

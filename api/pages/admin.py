@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +18,7 @@ from api.errors import ApiError
 from api.pages import database, read, reads
 from api.pages.events import submit_model
 from api.pages.forms import FormContext, bind, describe, flatten
+from api.pages.options import options
 from api.pages.render import render
 from api.pages.session import CSRF_FIELD, page_viewer
 from api.schemas import PostEndIn, PostIn, UserIn
@@ -32,8 +34,8 @@ def _admin_only(viewer: Viewer) -> None:
 
 
 def _people_context(session: Session, viewer: Viewer, failed: str = "", values: Any = None,
-                    errors: dict[str, str] | None = None) -> dict[str, Any]:
-    data = reads.people(session, viewer)
+                    errors: dict[str, str] | None = None, offset: int = 0) -> dict[str, Any]:
+    data = reads.people(session, viewer, offset)
     ctx = FormContext(session=session, viewer=viewer, record={}, extra={"organisations": data["organisations"]})
     errors = errors or {}
     today = flatten({"valid_from": clock.today().isoformat()})
@@ -43,14 +45,20 @@ def _people_context(session: Session, viewer: Viewer, failed: str = "", values: 
             "post_fields": bind(describe(PostIn), values if failed == "post" else today,
                                 errors if failed == "post" else {}, ctx, fresh=failed != "post"),
             "end_fields": bind(describe(PostEndIn), flatten({"valid_to": clock.today().isoformat()}), {}, ctx),
-            "post_person": (values or {}).get("person_id", [""])[-1] if failed == "post" else ""}
+            "person_options": person_options(data["choices"],
+                                             (values or {}).get("person_id", [""])[-1] if failed == "post" else "")}
+
+
+def person_options(people: list[tuple[int, str, str]], chosen: str) -> Markup:
+    """The ``<option>``s of every person (id, name, username) for the appointment form."""
+    return options(((i, f"{name}({username})") for i, name, username in people), chosen)
 
 
 @router.get("/admin")
-async def people_page(request: Request) -> Response:
+async def people_page(request: Request, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
     viewer = await page_viewer(request)
     _admin_only(viewer)
-    context = await read(request, _people_context, viewer)
+    context = await read(request, _people_context, viewer, "", None, None, offset)
     done = request.query_params.get("done", "")
     flash = {"user": "已新建用户", "post": "已任命岗位", "end": "已结束岗位任期"}.get(done, "")
     return render(request, "admin_people.html", {**context, "error": None, "failed": "", "flash": flash},

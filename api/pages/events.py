@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
@@ -74,12 +75,19 @@ def _plan(record: dict[str, Any]) -> dict[str, Any]:
 PREFILL[("project", "edit")] = _plan
 
 
+@lru_cache(maxsize=256)
+def _body_fields(entity_type: str, trigger: str) -> tuple[FieldDef, ...]:
+    """The fields of an event's body model (built from the definitions, which do not change while the
+    process runs: building the pydantic model on every page view cost more than the rest of the form)."""
+    return tuple(describe(event_body_model(entity_type, trigger)))
+
+
 def event_defs(entity_type: str, trigger: str, state: str, roles: list[str]) -> tuple[FieldDef, ...]:
     """The fields of an event's form from ``state``, for a viewer acting in one of ``roles``."""
     wf = workflow_for(entity_type)
     needs_reason = any("reason_given" in t.get("conditions", ()) for t in wf.candidates(trigger, state))
     out = []
-    for d in describe(event_body_model(entity_type, trigger)):
+    for d in _body_fields(entity_type, trigger):
         if d.name == "reason":
             d = replace(d, required=needs_reason, kind="textarea",
                         label="理由" if needs_reason else "理由或说明(可不填)",

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api import services
-from api.auth import Viewer, readable_communities
+from api import queries, services
+from api.auth import Viewer
 from api.pages import database, read, reads
 from api.pages.choices import proposing_communities
 from api.pages.events import submit_model
 from api.pages.forms import FormContext, bind, describe, flatten
+from api.pages.options import options
 from api.pages.render import render
 from api.pages.session import form_values, page_viewer
 from api.schemas import NeedIn
@@ -34,17 +35,7 @@ def _context(session: Session, viewer: Viewer, community: int | None, offset: in
     ctx = FormContext(session=session, viewer=viewer, record={}, extra={"communities": communities})
     fields = bind(describe(NeedIn), values, errors, ctx, fresh=fresh) if communities else []
     return {"needs": reads.needs(session, viewer, community, PAGE, offset), "fields": fields,
-            "communities": [{"id": i, "name": n} for i, n in _names(session, viewer)], "community": community}
-
-
-def _names(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
-    from sqlalchemy import select
-
-    from store.models import Organisation
-
-    ids = readable_communities(session, viewer)
-    return [(i, n) for i, n in session.execute(select(Organisation.id, Organisation.name)
-                                                .where(Organisation.id.in_(ids)).order_by(Organisation.id))]
+            "community_options": options(queries.readable_names(session, viewer), community), "community": community}
 
 
 @router.get("/needs")

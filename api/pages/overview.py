@@ -18,11 +18,12 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/overview")
 async def overview(request: Request, year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-                   sort: str = "community", order: str = "asc") -> Response:
+                   sort: str = "community", order: str = "asc",
+                   offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
     viewer = await page_viewer(request)
     chosen = year or clock.today().year
     data = await read(request, reads.overview, viewer, chosen, sort if sort in reads.OVERVIEW_SORTS else "community",
-                      order == "desc")
+                      order == "desc", offset)
     summaries = await read(request, area_summaries, viewer, chosen)
     return render(request, "overview.html", {"data": data, "sorts": reads.OVERVIEW_SORTS, "summaries": summaries,
                                              "years": list(range(clock.today().year + 1, clock.today().year - 5, -1))},

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import queries, services
-from api.auth import Viewer, readable_communities
+from api.auth import Viewer
 from api.pages import database, read, reads
 from api.pages.charts import small_group_chart
 from api.pages.choices import proposing_communities
@@ -17,6 +17,7 @@ from api.pages.diagram import state_diagram
 from api.pages.documents import project_papers
 from api.pages.events import Failed, event_forms, orphan_refusal, post_event, submit_model
 from api.pages.forms import FormContext, bind, describe, flatten, more_rows
+from api.pages.options import options
 from api.pages.render import render
 from api.pages.session import form_values, page_viewer
 from api.schemas import ProjectIn
@@ -38,10 +39,11 @@ PAGE = 50
 def _list(session: Session, viewer: Viewer, community: int | None, state: str | None, year: int | None,
           offset: int) -> dict[str, Any]:
     data = queries.list_projects(session, viewer, community, state, year, PAGE, offset)
-    names = {c["id"]: c["name"] for c in queries.communities(session)}
+    readable = queries.readable_names(session, viewer)
+    names = dict(readable)
     for item in data["items"]:
         item["community_name"] = names.get(item["community_id"], "")
-    data["communities"] = [{"id": i, "name": names.get(i, "")} for i in readable_communities(session, viewer)]
+    data["community_options"] = options(readable, community)
     return data
 
 

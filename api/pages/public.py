@@ -28,6 +28,7 @@ from api.pages import public_csrf as csrf
 from api.pages.documents import board_root
 from api.pages.events import submit_model
 from api.pages.forms import FormContext, bind, describe, flatten
+from api.pages.options import grouped_options
 from api.pages.render import render
 from api.pages.session import form_values
 from api.schemas import ObjectionIn, PublicNeedIn
@@ -88,11 +89,20 @@ def _fields(model: Any, values: Any, errors: dict[str, str], extra: dict[str, An
 @router.get("/gongshi")
 async def board(request: Request, community: Annotated[int | None, Query(ge=1, le=2**53)] = None,
                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Response:
-    data = await read(request, public_side.board, community, offset)
-    areas = await read(request, public_side.communities_by_area)
+    data, areas = await read(request, _board, community, offset)
     root = await board_root(request)
     title = f"{data['community_name']}公示栏" if data["community_name"] else "社区公示栏"
-    return await _page(request, "gongshi.html", {"board": data, "areas": areas, "root": root}, title)
+    return await _page(request, "gongshi.html", {"board": data, "root": root,
+                                                 "community_options": community_options(areas, community)}, title)
+
+
+def _board(session: Session, community: int | None, offset: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    return public_side.board(session, community, offset), public_side.communities_by_area(session)
+
+
+def community_options(areas: list[dict[str, Any]], chosen: int | None) -> Markup:
+    """The board's community choice, grouped by area."""
+    return grouped_options(((a["name"], ((c["id"], c["name"]) for c in a["communities"])) for a in areas), chosen)
 
 
 def _notice(session: Session, notice_id: int) -> dict[str, Any]:

@@ -5,14 +5,15 @@ the viewer may read, like ``api.queries``."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from api.auth import PostHeld, Viewer, readable_communities, require_admin, require_read
+from api.auth import PostHeld, Viewer, require_admin, require_read
 from api.errors import Forbidden
-from api.queries import local, names
+from api.queries import local, names, readable_scope
 from rules.money import format_yuan
 from store.models import (
     AuditEvent,
@@ -54,40 +55,57 @@ def people_of(session: Session, community_id: int, roles: tuple[str, ...], day: 
     return list(seen.values())
 
 
-def city_org_ids(session: Session, cities: frozenset[int]) -> set[int]:
-    """The organisations of the given cities: the cities, their areas and their communities."""
-    areas = set(session.execute(select(Organisation.id).where(Organisation.parent_id.in_(cities))).scalars())
-    communities = set(session.execute(select(Organisation.id).where(Organisation.parent_id.in_(areas))).scalars()) \
-        if areas else set()
-    return set(cities) | areas | communities
+def city_orgs(cities: frozenset[int]) -> Any:
+    """The organisations of the given cities (the cities, their areas and their communities), as a SELECT
+    of their ids (a city has hundreds: a statement, not a list of ids)."""
+    areas = select(Organisation.id).where(Organisation.parent_id.in_(sorted(cities)))
+    return select(Organisation.id).where(or_(Organisation.id.in_(sorted(cities)), Organisation.parent_id.in_(
+        sorted(cities)), Organisation.parent_id.in_(areas)))
 
 
-def people(session: Session, viewer: Viewer) -> dict[str, Any]:
-    """Every person of the administrator's cities with every post (ended ones too), and the organisations."""
+PEOPLE_PAGE = 50
+
+
+def page_offset(offset: int, limit: int, total: int) -> int:
+    """``offset`` snapped to the start of its page, and to the last page when it lies past the end."""
+    offset = max(0, offset) // limit * limit
+    return min(offset, max(0, (total - 1) // limit * limit))
+
+
+def people(session: Session, viewer: Viewer, offset: int = 0, limit: int | None = None) -> dict[str, Any]:
+    """The people of the administrator's cities, one page of them (in the order they were created) with every
+    post (ended ones too); every one of them as a choice for the appointment form (id, name, username); the
+    organisations."""
     cities = require_admin(viewer)
-    orgs = city_org_ids(session, cities)
+    limit = limit or PEOPLE_PAGE
+    orgs = city_orgs(cities)
     today = clock.today()
     org_rows = session.execute(select(Organisation.id, Organisation.code, Organisation.name, Organisation.level,
                                       Organisation.parent_id).where(Organisation.id.in_(orgs))
                                .order_by(Organisation.level, Organisation.code)).all()
-    posts = session.execute(
-        select(Post.id, Post.person_id, Post.organisation_id, Post.role, Post.valid_from, Post.valid_to)
-        .where(Post.organisation_id.in_(orgs)).order_by(Post.person_id, Post.id)).all()
     org_by_id = {o.id: o for o in org_rows}
-    by_person: dict[int, list[dict[str, Any]]] = {}
-    for pid, person, org, role, start, end in posts:
-        o = org_by_id[org]
-        by_person.setdefault(person, []).append({
-            "id": pid, "org_code": o.code, "org_name": o.name, "role": role, "role_label": ROLE_LABELS.get(role, role),
-            "valid_from": start, "valid_to": end,
-            "current": start <= today and (end is None or end >= today)})
-    with_posts = set(by_person)
+    in_cities = select(Post.id).where(Post.person_id == Person.id, Post.organisation_id.in_(orgs)).exists()
     # people with no post anywhere yet (just created) are shown too
-    no_post = select(Post.id).where(Post.person_id == Person.id).exists()
-    rows = session.execute(select(Person.id, Person.username, Person.display_name, Person.active)
-                           .where(or_(Person.id.in_(with_posts), ~no_post)).order_by(Person.id)).all()
+    no_post = ~select(Post.id).where(Post.person_id == Person.id).exists()
+    everyone = session.execute(select(Person.id, Person.username, Person.display_name, Person.active)
+                               .where(or_(in_cities, no_post)).order_by(Person.id)).all()
+    offset = page_offset(offset, limit, len(everyone))
+    shown = everyone[offset:offset + limit]
+    by_person: dict[int, list[dict[str, Any]]] = {}
+    if shown:
+        for pid, person, org, role, start, end in session.execute(
+                select(Post.id, Post.person_id, Post.organisation_id, Post.role, Post.valid_from, Post.valid_to)
+                .where(Post.person_id.in_([r.id for r in shown]), Post.organisation_id.in_(orgs))
+                .order_by(Post.person_id, Post.id)):
+            o = org_by_id[org]
+            by_person.setdefault(person, []).append({
+                "id": pid, "org_code": o.code, "org_name": o.name, "role": role,
+                "role_label": ROLE_LABELS.get(role, role), "valid_from": start, "valid_to": end,
+                "current": start <= today and (end is None or end >= today)})
     return {"people": [{"id": i, "username": u, "display_name": n, "active": a, "posts": by_person.get(i, [])}
-                       for i, u, n, a in rows],
+                       for i, u, n, a in shown],
+            "choices": [(i, n, u) for i, u, n, _a in everyone],
+            "total": len(everyone), "offset": offset, "limit": limit,
             "organisations": [{"id": o.id, "code": o.code, "name": o.name, "level": o.level} for o in org_rows]}
 
 
@@ -140,13 +158,12 @@ def needs(session: Session, viewer: Viewer, community: int | None, limit: int = 
     """Needs of the readable communities (or one), newest first, each with the projects answering it."""
     if community is not None:
         require_read(session, viewer, community)
-        ids = [community]
+        scope = Need.community_id == community
     else:
-        ids = readable_communities(session, viewer)
-    total = session.execute(select(func.count()).select_from(Need).where(Need.community_id.in_(ids))).scalar_one()
+        scope = Need.community_id.in_(readable_scope(viewer))
+    total = session.execute(select(func.count()).select_from(Need).where(scope)).scalar_one()
     rows = session.execute(select(Need, Organisation.name).join(Organisation, Organisation.id == Need.community_id)
-                           .where(Need.community_id.in_(ids)).order_by(Need.id.desc())
-                           .limit(limit).offset(offset)).all()
+                           .where(scope).order_by(Need.id.desc()).limit(limit).offset(offset)).all()
     by_need = needs_projects(session, [n.id for n, _ in rows])
     return {"items": [_need_row(n, c, by_need.get(n.id, [])) for n, c in rows], "total": total, "limit": limit,
             "offset": offset}
@@ -231,20 +248,31 @@ def ledger(session: Session, fund_year_id: int) -> list[dict[str, Any]]:
              "created_at": local(e.created_at), "document": e.document_sha256} for e, code in rows]
 
 
-def fund_years(session: Session, viewer: Viewer, year: int | None) -> list[dict[str, Any]]:
-    """The readable communities' fund years (of one year, or all), newest year first."""
-    ids = readable_communities(session, viewer)
+FUND_YEAR_PAGE = 50
+
+
+def fund_years(session: Session, viewer: Viewer, year: int | None, offset: int = 0,
+               limit: int | None = None) -> dict[str, Any]:
+    """The readable communities' fund years (of one year, or all), newest year first, one page of them; and
+    the years there are."""
+    limit = limit or FUND_YEAR_PAGE
+    scope: list[Any] = [FundYear.community_id.in_(readable_scope(viewer))]
+    years = [int(y) for y in session.execute(select(FundYear.year).where(*scope).distinct()
+                                             .order_by(FundYear.year.desc())).scalars()]
+    if year is not None:
+        scope.append(FundYear.year == year)
+    total = int(session.execute(select(func.count()).select_from(FundYear).where(*scope)).scalar_one())
+    offset = page_offset(offset, limit, total)
     stmt = (select(FundYear.id, FundYear.community_id, Organisation.name, FundYear.year, FundYear.state,
                    FundYear.allocation_fen, FundYear.carry_in_fen, FundYear.committed_fen, FundYear.paid_fen)
-            .join(Organisation, Organisation.id == FundYear.community_id).where(FundYear.community_id.in_(ids)))
-    if year is not None:
-        stmt = stmt.where(FundYear.year == year)
+            .join(Organisation, Organisation.id == FundYear.community_id).where(*scope)
+            .order_by(FundYear.year.desc(), FundYear.community_id).limit(limit).offset(offset))
     labels = workflow_for("fund_year").module.LABELS
-    return [{"id": i, "community_id": c, "community_name": n, "year": y, "state_label": labels.get(s, s),
+    rows = [{"id": i, "community_id": c, "community_name": n, "year": y, "state_label": labels.get(s, s),
              "total": format_yuan(a + ci), "committed": format_yuan(cm), "paid": format_yuan(pd),
              "available": format_yuan(a + ci - cm - pd)}
-            for i, c, n, y, s, a, ci, cm, pd in session.execute(stmt.order_by(FundYear.year.desc(),
-                                                                                FundYear.community_id))]
+            for i, c, n, y, s, a, ci, cm, pd in session.execute(stmt)]
+    return {"rows": rows, "years": years, "total": total, "offset": offset, "limit": limit}
 
 
 # ---------------------------------------------------------------------------------------- overview
@@ -254,88 +282,138 @@ OVERVIEW_SORTS = {"community": "社区", "state": "年度状态", "allocation": 
                   "objections": "未解决异议", "concerns": "未解决监督意见"}
 
 
-def overview_scope(session: Session, viewer: Viewer) -> list[int]:
-    """Communities an overview covers: those of the viewer's areas (working committee, finance) and cities."""
+def overview_scope(viewer: Viewer) -> dict[str, list[int]]:
+    """Who may see an overview, and the parameters of :func:`_scope`: the viewer's areas (working committee,
+    finance) and cities."""
     roles = {p.role for p in viewer.posts}
     if not roles & {"working_member", "working_secretary", "construction_director", "finance_officer", "city_admin"}:
         raise Forbidden("总览仅供社区党工委、社区建设管理委员会、财务人员及市管理员查看", code="auth.overview")
-    upper = [p for p in viewer.posts if ROLE_LEVEL.get(p.role) in ("area", "city")]
-    narrowed = Viewer(viewer.person_id, viewer.username, viewer.display_name, viewer.session_id, viewer.session_kind,
-                      viewer.expires_at, tuple(upper))
-    return readable_communities(session, narrowed)
+    return {"areas": sorted({p.organisation_id for p in viewer.posts if ROLE_LEVEL.get(p.role) == "area"}),
+            "cities": sorted({p.organisation_id for p in viewer.posts if ROLE_LEVEL.get(p.role) == "city"})}
 
 
-def overview(session: Session, viewer: Viewer, year: int, sort: str = "community", descending: bool = False
-             ) -> dict[str, Any]:
-    """Every community's fund year at a glance, sorted server-side by ``sort``."""
-    ids = overview_scope(session, viewer)
-    now = clock.now()
-    fy_rows = session.execute(
-        select(FundYear.id, FundYear.community_id, FundYear.state, FundYear.allocation_fen, FundYear.carry_in_fen,
-               FundYear.committed_fen, FundYear.paid_fen, FundYear.small_group_committed_fen)
-        .where(FundYear.community_id.in_(ids), FundYear.year == year)).all()
-    fy_ids = [r.id for r in fy_rows]
+def _scope() -> Any:
+    """The communities of the areas ``:areas`` and of the cities ``:cities``, as a SELECT of their ids (a
+    statement, not a list of ids: a city has hundreds of communities)."""
+    city_areas = select(Organisation.id).where(Organisation.parent_id.in_(bindparam("cities", expanding=True)),
+                                               Organisation.level == "area")
+    return select(Organisation.id).where(Organisation.level == "community", or_(
+        Organisation.parent_id.in_(bindparam("areas", expanding=True)), Organisation.parent_id.in_(city_areas)))
 
-    def per_year(stmt: Any) -> dict[int, int]:
-        return {int(k): int(v) for k, v in session.execute(stmt)} if fy_ids else {}
 
-    in_year = Project.fund_year_id.in_(fy_ids)
-    projects = per_year(select(Project.fund_year_id, func.count()).where(in_year).group_by(Project.fund_year_id))
-    overdue_p = per_year(select(Project.fund_year_id, func.count()).join(
+def _overview_table() -> Any:
+    """One row per fund year of the year ``:year`` in :func:`_scope`, its figures and its counts (overdue at
+    ``:now``) aggregated in SQL."""
+    years = (select(FundYear.id).where(FundYear.year == bindparam("year"), FundYear.community_id.in_(_scope()))
+             .cte("scope_years"))
+    in_year = Project.fund_year_id.in_(select(years.c.id))
+    now = bindparam("now", type_=Deadline.due_at.type)
+
+    def per_year(stmt: Any, key: Any, name: str) -> Any:
+        return stmt.group_by(key).subquery(name)
+
+    projects = per_year(select(Project.fund_year_id.label("fy"), func.count().label("n")).where(in_year),
+                        Project.fund_year_id, "n_projects")
+    overdue_p = per_year(select(Project.fund_year_id.label("fy"), func.count().label("n")).join(
         Deadline, and_(Deadline.entity_type == "project", Deadline.entity_id == Project.id))
-        .where(in_year, Deadline.status == "open", Deadline.due_at <= now).group_by(Project.fund_year_id))
-    overdue_y = per_year(select(Deadline.entity_id, func.count()).where(
-        Deadline.entity_type == "fund_year", Deadline.entity_id.in_(fy_ids), Deadline.status == "open",
-        Deadline.due_at <= now).group_by(Deadline.entity_id))
-    objections = per_year(select(Project.fund_year_id, func.count()).join(Objection, Objection.project_id == Project.id)
-                          .where(in_year, Objection.resolved.is_(False)).group_by(Project.fund_year_id))
-    concerns = per_year(select(Project.fund_year_id, func.count()).join(Concern, Concern.project_id == Project.id)
-                        .where(in_year, Concern.resolved_at.is_(None)).group_by(Project.fund_year_id))
-    orgs = {i: (code, name, parent) for i, code, name, parent in session.execute(
-        select(Organisation.id, Organisation.code, Organisation.name, Organisation.parent_id)
-        .where(Organisation.id.in_(ids)))}
-    area_names: dict[int, str] = {int(i): str(n) for i, n in session.execute(select(
-        Organisation.id, Organisation.name).where(Organisation.id.in_({o[2] for o in orgs.values()})))}
+        .where(in_year, Deadline.status == "open", Deadline.due_at <= now), Project.fund_year_id, "n_overdue_p")
+    overdue_y = per_year(select(Deadline.entity_id.label("fy"), func.count().label("n")).where(
+        Deadline.entity_type == "fund_year", Deadline.entity_id.in_(select(years.c.id)), Deadline.status == "open",
+        Deadline.due_at <= now), Deadline.entity_id, "n_overdue_y")
+    objections = per_year(select(Project.fund_year_id.label("fy"), func.count().label("n"))
+                          .join(Objection, Objection.project_id == Project.id)
+                          .where(in_year, Objection.resolved.is_(False)), Project.fund_year_id, "n_objections")
+    concerns = per_year(select(Project.fund_year_id.label("fy"), func.count().label("n"))
+                        .join(Concern, Concern.project_id == Project.id)
+                        .where(in_year, Concern.resolved_at.is_(None)), Project.fund_year_id, "n_concerns")
+    area = Organisation.__table__.alias("area")
     labels = workflow_for("fund_year").module.LABELS
-    rows = []
-    for r in fy_rows:
-        code, name, parent = orgs[r.community_id]
-        total = r.allocation_fen + r.carry_in_fen
-        rows.append({"fund_year_id": r.id, "community_id": r.community_id, "community_code": code,
-                     "community_name": name, "area_name": area_names.get(parent, ""), "state": r.state,
-                     "state_label": labels.get(r.state, r.state), "allocation_fen": total,
-                     "committed_fen": r.committed_fen, "paid_fen": r.paid_fen,
-                     "available_fen": total - r.committed_fen - r.paid_fen, "projects": projects.get(r.id, 0),
-                     "overdue": overdue_p.get(r.id, 0) + overdue_y.get(r.id, 0),
-                     "objections": objections.get(r.id, 0), "concerns": concerns.get(r.id, 0)})
-    keys = {"community": lambda x: x["community_code"], "state": lambda x: x["state_label"],
-            "allocation": lambda x: x["allocation_fen"], "committed": lambda x: x["committed_fen"],
-            "paid": lambda x: x["paid_fen"], "available": lambda x: x["available_fen"],
-            "projects": lambda x: x["projects"], "overdue": lambda x: x["overdue"],
-            "objections": lambda x: x["objections"], "concerns": lambda x: x["concerns"]}
-    sort = sort if sort in keys else "community"
-    rows.sort(key=lambda x: (keys[sort](x), x["community_code"]), reverse=descending)
-    totals = {k: sum(r[k] for r in rows) for k in ("allocation_fen", "committed_fen", "paid_fen", "available_fen",
-                                                   "projects", "overdue", "objections", "concerns")}
-    missing = [{"id": i, "code": orgs[i][0], "name": orgs[i][1]} for i in ids
-               if i not in {r.community_id for r in fy_rows}]
-    return {"year": year, "sort": sort, "descending": descending, "rows": rows, "totals": totals,
-            "without_year": missing, "overdue_items": overdue_items(session, ids, now, year)}
+    total = FundYear.allocation_fen + FundYear.carry_in_fen
+
+    def n(sub: Any) -> Any:
+        return func.coalesce(sub.c.n, 0)
+
+    stmt = (select(FundYear.id.label("fund_year_id"), FundYear.community_id, Organisation.code.label("community_code"),
+                   Organisation.name.label("community_name"), func.coalesce(area.c.name, "").label("area_name"),
+                   FundYear.state, case(labels, value=FundYear.state, else_=FundYear.state).label("state_label"),
+                   total.label("allocation_fen"), FundYear.committed_fen, FundYear.paid_fen,
+                   (total - FundYear.committed_fen - FundYear.paid_fen).label("available_fen"),
+                   n(projects).label("projects"), (n(overdue_p) + n(overdue_y)).label("overdue"),
+                   n(objections).label("objections"), n(concerns).label("concerns"))
+            .join(Organisation, Organisation.id == FundYear.community_id)
+            .outerjoin(area, area.c.id == Organisation.parent_id)
+            .where(FundYear.id.in_(select(years.c.id))))
+    for sub in (projects, overdue_p, overdue_y, objections, concerns):
+        stmt = stmt.outerjoin(sub, sub.c.fy == FundYear.id)
+    return stmt.subquery("overview")
 
 
-def overdue_items(session: Session, community_ids: list[int], now: dt.datetime, year: int,
-                  limit: int = 50) -> list[dict[str, Any]]:
-    """Overdue steps of the communities' projects, the longest overdue first, each linking to its project."""
+OVERVIEW_PAGE = 100
+_TOTALS = ("allocation_fen", "committed_fen", "paid_fen", "available_fen", "projects", "overdue", "objections",
+           "concerns")
+_SORT_COLUMNS = {"community": "community_code", "state": "state_label", "allocation": "allocation_fen",
+                 "committed": "committed_fen", "paid": "paid_fen", "available": "available_fen",
+                 "projects": "projects", "overdue": "overdue", "objections": "objections", "concerns": "concerns"}
+
+
+@cache
+def _overview_statements(sort: str, descending: bool) -> tuple[Any, Any, Any]:
+    """(count, page, communities without a year) of the overview, built once per order (building and
+    caching a statement this size costs more than running it)."""
+    count = select(func.count()).select_from(FundYear).where(FundYear.year == bindparam("year"),
+                                                            FundYear.community_id.in_(_scope()))
+    table = _overview_table()
+    key, code = table.c[_SORT_COLUMNS[sort]], table.c.community_code
+    order = (key.desc(), code.desc()) if descending else (key.asc(), code.asc())
+    # the totals of every row beside each row of the page (window sums are taken before LIMIT)
+    sums = [func.sum(table.c[k]).over().label(f"total_{k}") for k in _TOTALS]
+    page = select(table, *sums).order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+    missing = (select(Organisation.id, Organisation.code, Organisation.name)
+               .where(Organisation.id.in_(_scope()), Organisation.id.not_in(
+                   select(FundYear.community_id).where(FundYear.year == bindparam("year"))))
+               .order_by(Organisation.id))
+    return count, page, missing
+
+
+def overview(session: Session, viewer: Viewer, year: int, sort: str = "community", descending: bool = False,
+             offset: int = 0, limit: int | None = None) -> dict[str, Any]:
+    """Every community's fund year at a glance, sorted by ``sort`` and paged (``limit`` rows from ``offset``)
+    in SQL; the totals are those of every row."""
+    params: dict[str, Any] = {**overview_scope(viewer), "year": year, "now": clock.now()}
+    limit = limit or OVERVIEW_PAGE
+    sort = sort if sort in _SORT_COLUMNS else "community"
+    count_q, page_q, missing_q = _overview_statements(sort, descending)
+    count = int(session.execute(count_q, params).scalar_one())
+    offset = page_offset(offset, limit, count)
+    totals = dict.fromkeys(_TOTALS, 0)
+    rows: list[dict[str, Any]] = []
+    if count:
+        rows = [dict(r) for r in session.execute(page_q, {**params, "limit": limit, "offset": offset}).mappings()]
+        if rows:
+            totals = {k: int(rows[0][f"total_{k}"]) for k in _TOTALS}
+    missing = [{"id": i, "code": c, "name": nm} for i, c, nm in session.execute(missing_q, params)]
+    return {"year": year, "sort": sort, "descending": descending, "rows": rows, "count": count, "offset": offset,
+            "limit": limit, "totals": totals, "without_year": missing,
+            "overdue_items": overdue_items(session, params)}
+
+
+@lru_cache(maxsize=1)
+def _overdue_statement() -> Any:
+    return (select(Deadline.kind, Deadline.due_at, Project.id, Project.code, Project.title, Project.state,
+                   Organisation.name)
+            .join(Project, and_(Deadline.entity_type == "project", Deadline.entity_id == Project.id))
+            .join(FundYear, FundYear.id == Project.fund_year_id)
+            .join(Organisation, Organisation.id == Project.community_id)
+            .where(Project.community_id.in_(_scope()), FundYear.year == bindparam("year"), Deadline.status == "open",
+                   Deadline.due_at <= bindparam("now", type_=Deadline.due_at.type))
+            .order_by(Deadline.due_at).limit(bindparam("limit")))
+
+
+def overdue_items(session: Session, params: dict[str, Any], limit: int = 50) -> list[dict[str, Any]]:
+    """Overdue steps of the projects of the overview's communities (``params`` of :func:`_scope`, ``year``,
+    ``now``), the longest overdue first, each linking to its project."""
     labels = workflow_for("project").module.LABELS
-    rows = session.execute(
-        select(Deadline.kind, Deadline.due_at, Project.id, Project.code, Project.title, Project.state,
-               Organisation.name)
-        .join(Project, and_(Deadline.entity_type == "project", Deadline.entity_id == Project.id))
-        .join(FundYear, FundYear.id == Project.fund_year_id)
-        .join(Organisation, Organisation.id == Project.community_id)
-        .where(Project.community_id.in_(community_ids), FundYear.year == year, Deadline.status == "open",
-               Deadline.due_at <= now)
-        .order_by(Deadline.due_at).limit(limit)).all()
+    rows = session.execute(_overdue_statement(), {**params, "limit": limit}).all()
     return [{"kind": kind, "kind_label": DEADLINE_KINDS.get(kind, kind), "due_at": local(due), "project_id": pid,
              "code": code, "title": title, "state_label": labels.get(state, state), "community_name": cname}
             for kind, due, pid, code, title, state, cname in rows]

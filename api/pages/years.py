@@ -30,12 +30,11 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
 @router.get("/fund-years")
-async def fund_year_list(request: Request, year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Response:
+async def fund_year_list(request: Request, year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+                         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
     viewer = await page_viewer(request)
-    rows = await read(request, reads.fund_years, viewer, year)
-    years = sorted({r["year"] for r in rows}, reverse=True)
-    return render(request, "fund_years.html", {"rows": rows, "years": years, "year": year}, viewer=viewer,
-                  title="经费年度")
+    data = await read(request, reads.fund_years, viewer, year, offset)
+    return render(request, "fund_years.html", {**data, "year": year}, viewer=viewer, title="经费年度")
 
 
 def _page(session: Session, viewer: Viewer, community: int, year: int, failed: Failed | None) -> dict[str, Any]:

@@ -297,8 +297,8 @@ def test_cache_sees_another_process_import(caldb: Database) -> None:
     prepare(caldb)
     with caldb.uow(write=False) as uow:
         before = load_calendar(uow.session)
-    stale = store_calendar._cache
-    assert stale is not None and stale[1] is before and not before.is_loaded(2027)
+    stale = dict(store_calendar._cache)
+    assert before in stale.values() and not before.is_loaded(2027)
     other = Database(caldb.url)  # another "process": its own engine; the module cache is not told
     try:
         with other.uow() as uow:
@@ -306,7 +306,8 @@ def test_cache_sees_another_process_import(caldb: Database) -> None:
             uow.commit()
     finally:
         other.dispose()
-    store_calendar._cache = stale  # this process was never told (import_schedule ran "elsewhere")
+    store_calendar._cache.clear()  # this process was never told (import_schedule ran "elsewhere")
+    store_calendar._cache.update(stale)
     with caldb.uow(write=False) as uow:
         after = load_calendar(uow.session)
     assert after is not before and after.is_loaded(2027)
