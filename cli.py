@@ -394,6 +394,8 @@ def org_import(file: str, dry_run: bool, as_json: bool, actor_name: str | None) 
             result = import_roster(uow.session, actor, data, Path(file).name, dry_run=dry_run, progress=bar)
             if not dry_run:
                 uow.commit()
+        if not dry_run:
+            database.refresh_statistics()  # thousands of rows may have come in
     except RosterError as exc:
         bar.finish()
         if as_json:
