@@ -88,7 +88,7 @@ def calendar_import(file: str, source: str, actor: str) -> None:
 
     from rules.calendar import ScheduleError
     from store.bootstrap import prepare
-    from store.calendar import import_schedule
+    from workflow.calendar import import_schedule
 
     try:
         text = Path(file).read_bytes().decode("utf-8")

@@ -53,3 +53,5 @@ def print_layers(prof: Any, title: str, top: int = 0) -> None:
             print(f"    {100 * seconds / total:5.1f} %  {seconds:7.2f} s  {layer}")
     if top:
         pstats.Stats(prof).sort_stats("tottime").print_stats(top)
+        # the project's own functions by cumulative time: which steps the layers above are spent in
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(r"/(workflow|store|api)/", top)

@@ -204,6 +204,9 @@ def main() -> None:
 
     print(f"bench/pages.py: demo city ×{args.scale}, {args.requests} requests per page after one warm-up")
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, {memory_gib()} GiB, Python {sys.version.split()[0]}")
+    from bench.summary import Results
+
+    results = Results("pages")
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         url, build = database_url(backend, args.scale, args.rebuild)
         print(f"\n== {backend} ({load()})", flush=True)
@@ -219,7 +222,13 @@ def main() -> None:
         worst = max(rows, key=lambda r: r[3])
         print(f"   slowest p95: {worst[0]} {worst[3]:.1f} ms; pages over {TARGET_MS:.0f} ms: "
               f"{sum(1 for r in rows if r[3] > TARGET_MS)} of {len(rows)}")
+        over = [r for r in rows if r[3] > TARGET_MS]
+        results.add(f"{backend}: every page's p95 < {TARGET_MS:.0f} ms (×{args.scale})",
+                    f"{len(rows) - len(over)} of {len(rows)} pages; slowest {worst[0]} {worst[3]:.0f} ms",
+                    not over)
         db.dispose()
+    if not args.only:
+        results.save()
 
 
 if __name__ == "__main__":

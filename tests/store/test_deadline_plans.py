@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Select, text
 
 from store.db import Database
-from workflow import engine
+from workflow import context, engine
 
 OPEN_ROWS = 20_000
 
@@ -60,7 +60,7 @@ def test_deadline_statements_use_the_entity_index_without_statistics(db: Databas
                                                                       params: dict[str, Any]) -> None:
     _load_open_deadlines(db, OPEN_ROWS)
     try:
-        plan = _plan(db, getattr(engine, statement), params)
+        plan = _plan(db, getattr(engine if hasattr(engine, statement) else context, statement), params)
     finally:
         db.refresh_statistics()
     assert "ix_deadlines_entity" in plan, plan
