@@ -617,9 +617,13 @@ def profile(backend: str, args: argparse.Namespace, tmp: Path) -> None:
         client.close()
         print(f"\n[{backend}] cProfile ({args.profile_clock} time), 1 client, {count} transitions in "
               f"{args.seconds:g}s (profiling overhead included):")
-        stats = pstats.Stats(prof).strip_dirs()
-        stats.sort_stats("cumulative").print_stats(args.top)
-        stats.sort_stats("tottime").print_stats(args.top)
+        from bench.layers import print_layers
+
+        print_layers(prof, f"{backend}, 1 client, {count} transitions, {args.profile_clock} time")
+        if args.top:
+            stats = pstats.Stats(prof).strip_dirs()
+            stats.sort_stats("cumulative").print_stats(args.top)
+            stats.sort_stats("tottime").print_stats(args.top)
     finally:
         drop_database(backend)
 
