@@ -30,7 +30,7 @@ help:
 	@echo "make sysdeps    install the Debian packages the tests need (root or sudo only)"
 	@echo "make lint       ruff check"
 	@echo "make typecheck  mypy"
-	@echo "make bench      run every bench/*.py (installs wrk, the HTTP load generator, like sysdeps)"
+	@echo "make bench      run every bench/*.py, then one table of every target (installs wrk, like sysdeps)"
 	@echo "make lock       rewrite constraints.txt from $(VENV) after a dependency change"
 	@echo "make clean      remove $(VENV) and caches (keeps var/, the database)"
 
@@ -92,11 +92,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy rules workflow store api cli.py
 
+# Every benchmark (not the helper modules), then one table of all their targets (bench/summary.py reads the
+# results each one records in var/bench/).
+BENCH_HELPERS = bench/machine_info.py bench/summary.py bench/layers.py
+
 bench: install benchdeps
-	@for f in bench/*.py; do \
-		[ -e "$$f" ] || { echo "no benchmarks in bench/"; break; }; \
+	@for f in $(filter-out $(BENCH_HELPERS),$(wildcard bench/*.py)); do \
 		echo "== $$f"; $(BIN)/python "$$f" || exit 1; \
 	done
+	@echo "== summary"; $(BIN)/python bench/summary.py
 
 lock: install
 	@{ echo "# Pinned versions of every package fundflow installs (runtime + the 'dev' extra), for Python 3.11."; \

@@ -96,7 +96,7 @@ def calendar_import(file: str, source: str, actor: str) -> None:
 
     from rules.calendar import ScheduleError
     from store.bootstrap import prepare
-    from store.calendar import import_schedule
+    from workflow.calendar import import_schedule
 
     try:
         text = Path(file).read_bytes().decode("utf-8")
@@ -403,6 +403,8 @@ def org_import(file: str, dry_run: bool, as_json: bool, actor_name: str | None) 
                                    progress=cast("Progress", bar))
             if not dry_run:
                 uow.commit()
+        if not dry_run:
+            database.refresh_statistics()  # thousands of rows may have come in
     except RosterError as exc:
         bar.finish()
         if as_json:

@@ -365,6 +365,19 @@ class ProjectEventResult(ProjectDetail):
     outcome: OutcomeOut
 
 
+class ProjectEventMinimal(BaseModel):
+    """The answer to an event sent with ``Prefer: return=minimal`` (RFC 7240): the outcome, the new state
+    and version (also the ``ETag``); the project itself is at ``links.self``."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    state: str
+    state_label: str
+    version: int = Field(description="审计事件数;也是 ETag,修改时放在 If-Match 中")
+    outcome: OutcomeOut
+    links: dict[str, str]
+
+
 class ProjectCreated(ProjectDetail):
     warnings: list[VerdictOut]
 

@@ -52,8 +52,10 @@ def _service_error(exc: ServiceError) -> ApiError:
 
 def fire_project_event(db: Database, viewer: Viewer, pid: int, trigger: str, payload: dict[str, Any], *,
                        reason: str = "", as_role: str | None = None, expected_version: int | None = None,
-                       cache: ReadCache | None = None) -> tuple[Outcome, dict[str, Any]]:
-    """Fire one event on a project as the viewer; returns the outcome and the project as it now is.
+                       cache: ReadCache | None = None,
+                       representation: bool = True) -> tuple[Outcome, dict[str, Any] | None]:
+    """Fire one event on a project as the viewer; returns the outcome and the project as it now is (None
+    when the caller asked for no representation: ``Prefer: return=minimal``).
 
     With a ``cache``, the parts of the detail the event did not write are not read again.
     """
@@ -68,6 +70,8 @@ def fire_project_event(db: Database, viewer: Viewer, pid: int, trigger: str, pay
                 # a caller with no post there learns nothing about the project (not its state, not its version)
                 queries.load_project(session, viewer, pid)
             raise _refused(outcome)
+        if not representation:
+            return outcome, None
         return outcome, queries.project_detail(session, viewer, pid, cache)
 
 
@@ -279,7 +283,7 @@ def end_post(db: Database, viewer: Viewer, post_id: int, valid_to: dt.date) -> d
 
 
 def import_calendar(db: Database, viewer: Viewer, text: str, source: str) -> dict[str, Any]:
-    from store.calendar import import_schedule
+    from workflow.calendar import import_schedule
 
     auth.require_admin(viewer)
     with db.uow() as uow:

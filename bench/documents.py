@@ -82,15 +82,22 @@ def main() -> None:
         ("annual report, 500 projects", lambda: documents.pdf(report, url), 2000, pages["report"]),
         ("ledger workbook (xlsx, 4 entries)", lambda: ledger(samples.ledger()), None, 0),
     ]
+    from bench.summary import Results
+
+    results = Results("documents")
     print(f"\n{'document':<34} {'median':>9} {'min–max':>17} {'CPU':>9} {'target':>9} {'pages':>5}  load")
     for name, fn, target, n_pages in cases:
         median, low, high, cpu, before = timed(fn, args.runs)
+        if target is not None:
+            results.add(f"{name} < {target:,} ms", f"{median:.1f} ms median ({cpu:.1f} ms CPU)", median < target,
+                        load=float(before) if before != "?" else float("nan"))
         goal = f"< {target} ms" if target else ""
         verdict = "" if target is None else ("met" if median < target else "NOT met")
         print(f"{name:<34} {median:7.1f} ms {low:7.1f}–{high:7.1f} ms {cpu:6.1f} ms {goal:>9} {n_pages or '':>5}  "
               f"{before}  {verdict}")
     print(f"\n{args.runs} runs each after one warm-up; median wall time (min–max), median CPU time of this "
           f"process; load = 1-minute load average before the runs ({os.cpu_count()} CPUs shared with other work).")
+    results.save()
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5
 PG_BENCH_DB = "fundflow_bench"
 REASON = "预算说明不够详细,请补充材料后重新提交"
 EVENTS = "submit_preliminary (draft→preliminary_review) ⇄ return_for_revision (preliminary_review→draft)"
-TARGET_RATIO = 0.5
+TARGET_SHAPE_RATIO = 0.7
 TARGET_RATE = 1000.0
 LOAD_AT_START = os.getloadavg()[0]
 SPEED_AT_START = (0.0, 0.0)
@@ -118,9 +118,11 @@ def build(backend: str, url: str, max_clients: int, projects_per_client: int) ->
         wm = city.area_people["working_member1"]
         for i in range(max_clients):
             pids = [driver.propose(community=i, title=f"老旧小区路灯维修{j + 1}号楼") for j in range(projects_per_client)]
+            # the hand-written transaction's own projects (ShapeClient)
+            shape = [driver.propose(community=i, title=f"楼道照明改造{j + 1}号楼") for j in range(projects_per_client)]
             sec = city.communities[i].people["secretary"]
-            clients.append({"index": i, "projects": pids, "secretary": (sec.person_id, sec.label),
-                            "member": (wm.person_id, wm.label)})
+            clients.append({"index": i, "projects": pids, "shape_projects": shape,
+                            "secretary": (sec.person_id, sec.label), "member": (wm.person_id, wm.label)})
         with db.engine.begin() as conn:
             conn.execute(text("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"))
             for i in range(max_clients):
@@ -216,6 +218,112 @@ class RawClient:
         self.engine.dispose()
 
 
+_SHAPE_POSTS = """(SELECT {agg}(CAST(po.id AS TEXT) || ':' || po.role || ':' || CAST(po.organisation_id AS TEXT), ',')
+       FROM posts po WHERE po.person_id = {p} AND po.valid_from <= {p} AND (po.valid_to IS NULL OR po.valid_to >= {p}))"""
+_AUDIT_COLUMNS = ("entity_type, entity_id, seq, actor_id, actor_label, post_id, role, event, from_state, to_state, "
+                  "payload, reason, at, prev_hash, hash")
+
+
+class ShapeClient:
+    """The same shape as an audited transition, written by hand on the driver (psycopg / sqlite3, no
+    SQLAlchemy): lock the project row and read the actor's posts in one statement, insert the audit event
+    whose hash chains on the row's head, update the row's state, version and head, commit. It alternates
+    the same two state changes on this client's own extra projects (its events verify with the engine's)."""
+
+    def __init__(self, url: str, spec: dict[str, Any]) -> None:
+        from sqlalchemy.engine import make_url
+
+        from workflow import audit
+
+        self.audit = audit
+        self.projects = list(spec["shape_projects"])
+        self.actors = {"draft": (*spec["secretary"], "community_secretary", "submit_preliminary",
+                                 "preliminary_review", ""),
+                       "preliminary_review": (*spec["member"], "working_member", "return_for_revision", "draft",
+                                              REASON)}
+        self.i = 0
+        u = make_url(url)
+        self.pg = u.get_backend_name() == "postgresql"
+        self.lock: Any = None
+        if self.pg:
+            import psycopg
+
+            self.conn: Any = psycopg.connect(u.set(drivername="postgresql").render_as_string(hide_password=False))
+            self.lock_sql = ("SELECT p.state, p.version, p.audit_head, " + _SHAPE_POSTS.format(agg="string_agg", p="%s")
+                             + " FROM projects p WHERE p.id = %s FOR UPDATE")
+            self.write_sql = (f"WITH ev AS (INSERT INTO audit_events ({_AUDIT_COLUMNS}) VALUES "
+                              f"({', '.join(['%s'] * 15)}) RETURNING id) "
+                              "UPDATE projects SET state = %s, version = %s, audit_head = %s WHERE id = %s "
+                              "RETURNING (SELECT id FROM ev)")
+        else:
+            from store.db import _writer_lock, make_engine
+
+            self.conn = sqlite3.connect(str(u.database), check_same_thread=False, timeout=60, isolation_level=None)
+            for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000"):
+                self.conn.execute(f"PRAGMA {pragma}")
+            self.lock_sql = ("SELECT p.state, p.version, p.audit_head, " + _SHAPE_POSTS.format(agg="group_concat", p="?")
+                             + " FROM projects p WHERE p.id = ?")
+            self.insert_sql = f"INSERT INTO audit_events ({_AUDIT_COLUMNS}) VALUES ({', '.join(['?'] * 15)})"
+            self.update_sql = "UPDATE projects SET state = ?, version = ?, audit_head = ? WHERE id = ?"
+            # the same in-process writer queue a unit of work uses (store.db)
+            engine = make_engine(url)
+            self.lock = _writer_lock(str(engine.url))
+            engine.dispose()
+        placeholders = ", ".join(["%s" if self.pg else "?"] * len(self.projects))
+        cur = self.conn.execute(f"SELECT id, state FROM projects WHERE id IN ({placeholders})", self.projects)
+        self.state: dict[int, str] = dict(cur.fetchall())
+        if self.pg:
+            self.conn.commit()
+
+    def __call__(self) -> None:
+        if self.lock is None:
+            self._transition()
+            return
+        with self.lock:
+            self._transition()
+
+    def _transition(self) -> None:
+        import json
+
+        audit = self.audit
+        pid = self.projects[self.i % len(self.projects)]
+        self.i += 1
+        now = dt.datetime.now(dt.UTC)
+        day = now.date() if self.pg else now.date().isoformat()
+        expected = self.state[pid]
+        person_id, label, role, event, to_state, reason = self.actors[expected]
+        cur = self.conn.cursor()
+        if not self.pg:
+            cur.execute("BEGIN IMMEDIATE")
+        cur.execute(self.lock_sql, (person_id, day, day, pid))
+        state, version, head, posts = cur.fetchone()
+        if state != expected:
+            raise RuntimeError(f"project {pid} is {state}, not {expected}")
+        post_id = next((int(p.split(":")[0]) for p in (posts or "").split(",") if p.split(":")[1:2] == [role]),
+                       None)
+        if post_id is None:
+            raise RuntimeError(f"{label} holds no {role} post: {posts}")
+        seq, prev = version + 1, head or audit.GENESIS
+        payload = audit.normalise_payload({"payload": {}})
+        digest = audit.compute_hash(prev, entity_type="project", entity_id=pid, seq=seq, actor_id=person_id,
+                                    actor_label=label, post_id=post_id, role=role, event=event, from_state=state,
+                                    to_state=to_state, payload=payload, reason=reason, at=now)
+        row = ("project", pid, seq, person_id, label, post_id, role, event, state, to_state,
+               json.dumps(payload, ensure_ascii=False), reason,
+               now if self.pg else now.strftime("%Y-%m-%d %H:%M:%S.%f"), prev, digest)
+        if self.pg:
+            cur.execute(self.write_sql, (*row, to_state, seq, digest, pid))
+            self.conn.commit()
+        else:
+            cur.execute(self.insert_sql, row)
+            cur.execute(self.update_sql, (to_state, seq, digest, pid))
+            cur.execute("COMMIT")
+        self.state[pid] = to_state
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def run_window(op: Any, go: float, warmup: float, seconds: float) -> tuple[int, list[float], float]:
     """Run ``op`` from ``go`` until the window ends; count and time the ones completed inside it.
 
@@ -244,7 +352,7 @@ def run_window(op: Any, go: float, warmup: float, seconds: float) -> tuple[int, 
 def worker(url: str, spec: dict[str, Any], commands: Any, results: Any) -> None:
     ops: dict[str, Any] = {}
     try:
-        ops = {"engine": EngineClient(url, spec), "raw": RawClient(url, spec)}
+        ops = {"engine": EngineClient(url, spec), "shape": ShapeClient(url, spec), "raw": RawClient(url, spec)}
         results.put(("ready", spec["index"], None))
         while True:
             cmd = commands.get()
@@ -287,6 +395,8 @@ class Cell:
     """Whole machine's CPU per transaction (ms): clients, database server and anything else running."""
     server_cpu_ms: float = 0.0
     """PostgreSQL: CPU of the server backends of the benchmark database per transaction (ms)."""
+    load: float = 0.0
+    """1-minute load average at the end of the window."""
 
     def ceiling(self, ncpu: int, single_writer: bool) -> float:
         """Transactions/s if client and server CPU per transaction were the only limit (an idle machine).
@@ -304,6 +414,7 @@ class Row:
     clients: int
     engine: Cell
     raw: Cell
+    shape: Cell
     mode: str = "processes"
     """How the clients run: ``threads`` of one process or separate ``processes``."""
 
@@ -313,7 +424,13 @@ class Row:
 
     @property
     def ratio(self) -> float:
+        """engine ÷ ``UPDATE; COMMIT``"""
         return self.engine.rate / self.raw.rate if self.raw.rate else 0.0
+
+    @property
+    def shape_ratio(self) -> float:
+        """engine ÷ the same transaction written by hand"""
+        return self.engine.rate / self.shape.rate if self.shape.rate else 0.0
 
 
 def backend_pids(backend: str) -> list[int]:
@@ -396,36 +513,18 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path, mode: str) ->
                 _expect(results, "ready", 120)
             rows = []
             for n in counts:
-                cells: dict[str, Cell] = {}
-                for kind in ("engine", "raw"):
-                    go = time.time() + 0.3
-                    for q in queues[:n]:
-                        q.put((kind, go, args.warmup, args.seconds))
-                    time.sleep(max(0.0, go + args.warmup - time.time() - 0.2))
-                    pids = backend_pids(backend)
-                    time.sleep(max(0.0, go + args.warmup - time.time()))
-                    busy0, total0 = cpu_ticks()
-                    server0 = process_cpu(pids)
-                    time.sleep(max(0.0, go + args.warmup + args.seconds - time.time()))
-                    busy1, total1 = cpu_ticks()
-                    server1 = process_cpu(pids)
-                    total, lat, cpu = 0, [], 0.0
-                    for _ in range(n):
-                        c, lt, cp = _expect(results, "done", args.warmup + args.seconds + 120)
-                        total += c
-                        lat.extend(lt)
-                        cpu += cp
-                    ncpu = len(os.sched_getaffinity(0))
-                    busy = ncpu * (busy1 - busy0) / (total1 - total0) if total1 > total0 else float("nan")
-                    cell = Cell(rate=total / args.seconds, lat=lat, client_cpu_ms=1e3 * cpu / max(total, 1),
-                                machine_busy=busy, machine_cpu_ms=1e3 * busy * args.seconds / max(total, 1),
-                                server_cpu_ms=1e3 * (server1 - server0) / max(total, 1))
-                    cells[kind] = cell
-                    server = f", server {cell.server_cpu_ms:.2f}" if backend == "postgresql" else ""
-                    print(f"  [{backend}, {mode}] {n} client(s) {kind:6s}: {cell.rate:8.0f} tx/s  "
-                          f"(CPU ms/tx: client {cell.client_cpu_ms:.2f}{server}; "
-                          f"machine {busy:.2f}/{ncpu} CPUs busy)", flush=True)
-                rows.append(Row(backend, n, cells["engine"], cells["raw"], mode))
+                sums: dict[str, list[Cell]] = {"engine": [], "shape": [], "raw": []}
+                for _round in range(args.rounds):
+                    for kind in ("engine", "shape", "raw"):
+                        cell = measure(backend, kind, n, queues, results, args)
+                        sums[kind].append(cell)
+                        server = f", server {cell.server_cpu_ms:.2f}" if backend == "postgresql" else ""
+                        print(f"  [{backend}, {mode}] {n} client(s) {kind:6s}: {cell.rate:8.0f} tx/s  "
+                              f"(CPU ms/tx: client {cell.client_cpu_ms:.2f}{server}; "
+                              f"machine {cell.machine_busy:.2f}/{len(os.sched_getaffinity(0))} CPUs busy; "
+                              f"load {cell.load:.2f})", flush=True)
+                cells = {kind: merge(v) for kind, v in sums.items()}
+                rows.append(Row(backend, n, cells["engine"], cells["raw"], cells["shape"], mode))
         finally:
             for q in queues:
                 q.put(None)
@@ -437,6 +536,42 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path, mode: str) ->
         return rows, fx.server, events
     finally:
         drop_database(backend)
+
+
+def measure(backend: str, kind: str, n: int, queues: list[Any], results: Any, args: argparse.Namespace) -> Cell:
+    """One window of ``kind`` with the first ``n`` clients."""
+    go = time.time() + 0.3
+    for q in queues[:n]:
+        q.put((kind, go, args.warmup, args.seconds))
+    time.sleep(max(0.0, go + args.warmup - time.time() - 0.2))
+    pids = backend_pids(backend)
+    time.sleep(max(0.0, go + args.warmup - time.time()))
+    busy0, total0 = cpu_ticks()
+    server0 = process_cpu(pids)
+    time.sleep(max(0.0, go + args.warmup + args.seconds - time.time()))
+    busy1, total1 = cpu_ticks()
+    server1 = process_cpu(pids)
+    total, lat, cpu = 0, [], 0.0
+    for _ in range(n):
+        c, lt, cp = _expect(results, "done", args.warmup + args.seconds + 120)
+        total += c
+        lat.extend(lt)
+        cpu += cp
+    ncpu = len(os.sched_getaffinity(0))
+    busy = ncpu * (busy1 - busy0) / (total1 - total0) if total1 > total0 else float("nan")
+    return Cell(rate=total / args.seconds, lat=lat, client_cpu_ms=1e3 * cpu / max(total, 1),
+                machine_busy=busy, machine_cpu_ms=1e3 * busy * args.seconds / max(total, 1),
+                server_cpu_ms=1e3 * (server1 - server0) / max(total, 1), load=os.getloadavg()[0])
+
+
+def merge(cells: list[Cell]) -> Cell:
+    """The rounds of one kind as one cell: mean rate, all latencies, mean CPU and load."""
+    k = len(cells)
+    return Cell(rate=sum(c.rate for c in cells) / k, lat=[x for c in cells for x in c.lat],
+                client_cpu_ms=sum(c.client_cpu_ms for c in cells) / k,
+                machine_busy=sum(c.machine_busy for c in cells) / k,
+                machine_cpu_ms=sum(c.machine_cpu_ms for c in cells) / k,
+                server_cpu_ms=sum(c.server_cpu_ms for c in cells) / k, load=sum(c.load for c in cells) / k)
 
 
 def _expect(results: Any, what: str, timeout: float) -> Any:
@@ -482,9 +617,13 @@ def profile(backend: str, args: argparse.Namespace, tmp: Path) -> None:
         client.close()
         print(f"\n[{backend}] cProfile ({args.profile_clock} time), 1 client, {count} transitions in "
               f"{args.seconds:g}s (profiling overhead included):")
-        stats = pstats.Stats(prof).strip_dirs()
-        stats.sort_stats("cumulative").print_stats(args.top)
-        stats.sort_stats("tottime").print_stats(args.top)
+        from bench.layers import print_layers
+
+        print_layers(prof, f"{backend}, 1 client, {count} transitions, {args.profile_clock} time")
+        if args.top:
+            stats = pstats.Stats(prof).strip_dirs()
+            stats.sort_stats("cumulative").print_stats(args.top)
+            stats.sort_stats("tottime").print_stats(args.top)
     finally:
         drop_database(backend)
 
@@ -563,45 +702,65 @@ def report(rows: list[Row], servers: dict[str, dict[str, str]], events: dict[str
     print("          worker per CPU, each serving requests from a thread pool); threads: threads of one process (one")
     print("          API worker; the embedded SQLite service); processes: a process per client (a worker per client)")
     print()
-    head = (f"{'backend, clients as':<23}{'clients':>7}{'engine tx/s':>13}{'raw tx/s':>10}{'ratio':>7}"
-            f"{'engine p50':>12}{'engine p99':>12}{'raw p50':>9}{'raw p99':>9}")
+    head = (f"{'backend, clients as':<23}{'clients':>7}{'engine tx/s':>12}{'same-shape':>11}{'raw tx/s':>9}"
+            f"{'eng÷shape':>10}{'eng÷raw':>8}{'engine p50/p99 ms':>19}{'shape p50/p99':>15}{'raw p50/p99':>13}"
+            f"{'load e/s/r':>17}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        e, w = r.engine, r.raw
-        print(f"{r.label:<23}{r.clients:>7}{e.rate:>13,.0f}{w.rate:>10,.0f}{r.ratio:>7.2f}"
-              f"{pct(e.lat, .5) * 1e3:>10.2f}ms{pct(e.lat, .99) * 1e3:>10.2f}ms"
-              f"{pct(w.lat, .5) * 1e3:>7.2f}ms{pct(w.lat, .99) * 1e3:>7.2f}ms")
+        e, h, w = r.engine, r.shape, r.raw
+        print(f"{r.label:<23}{r.clients:>7}{e.rate:>12,.0f}{h.rate:>11,.0f}{w.rate:>9,.0f}{r.shape_ratio:>10.2f}"
+              f"{r.ratio:>8.2f}{_p(e):>19}{_p(h):>15}{_p(w):>13}"
+              f"{f'{e.load:.1f}/{h.load:.1f}/{w.load:.1f}':>17}")
     print()
     ncpu = len(os.sched_getaffinity(0))
     print("CPU per transaction, ms. client: the client processes; server: the PostgreSQL backends serving them (on")
     print("SQLite the database runs inside the client); machine: all busy CPU in the window / tx, whatever ran it.")
     print(f"ceiling: {ncpu} CPUs / (client + server) — the engine's rate on this machine if it were otherwise idle;")
     print("on SQLite 1 / client: one writer at a time holds the lock for the whole transition.")
-    head = (f"{'backend, clients as':<23}{'clients':>7}{'eng client':>11}{'eng server':>11}{'eng machine':>12}{'ceiling':>9}"
-            f"{'raw client':>11}{'raw server':>11}{'raw machine':>12}{'busy CPUs e/r':>15}")
+    head = (f"{'backend, clients as':<23}{'clients':>7}{'engine client+server':>21}{'machine':>8}{'ceiling':>9}"
+            f"{'shape client+server':>20}{'machine':>8}{'raw client+server':>18}{'machine':>8}{'busy CPUs e/s/r':>17}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        e, w = r.engine, r.raw
-        print(f"{r.label:<23}{r.clients:>7}{e.client_cpu_ms:>11.2f}{e.server_cpu_ms:>11.2f}{e.machine_cpu_ms:>12.2f}"
-              f"{e.ceiling(ncpu, r.backend == 'sqlite'):>9,.0f}{w.client_cpu_ms:>11.2f}{w.server_cpu_ms:>11.2f}{w.machine_cpu_ms:>12.2f}"
-              f"{e.machine_busy:>9.2f}/{w.machine_busy:.2f}")
+        e, h, w = r.engine, r.shape, r.raw
+        print(f"{r.label:<23}{r.clients:>7}{_cs(e):>21}{e.machine_cpu_ms:>8.2f}"
+              f"{e.ceiling(ncpu, r.backend == 'sqlite'):>9,.0f}{_cs(h):>20}{h.machine_cpu_ms:>8.2f}{_cs(w):>18}"
+              f"{w.machine_cpu_ms:>8.2f}{f'{e.machine_busy:.2f}/{h.machine_busy:.2f}/{w.machine_busy:.2f}':>17}")
     print()
     for backend, n in events.items():
         print(f"audit     {backend}: chain verified after the run ({n} events)")
     print()
+    from bench.summary import Results
+
+    results = Results("engine")
     top = max(int(c) for c in args.clients.split(","))
     for r in rows:
-        if r.backend == "postgresql":
-            ok = r.ratio >= TARGET_RATIO
-            print(f"target    {r.label}: ratio ≥ {TARGET_RATIO} with {r.clients} client(s): {r.ratio:.2f} "
-                  f"{'MET' if ok else 'NOT MET'}")
+        if r.backend == "postgresql" and r.mode == "workers":
+            ok = r.shape_ratio >= TARGET_SHAPE_RATIO
+            results.add(f"PostgreSQL ({r.mode}): engine ÷ same-shape ≥ {TARGET_SHAPE_RATIO} with {r.clients} "
+                        "client(s)", f"{r.shape_ratio:.2f} (÷ UPDATE;COMMIT {r.ratio:.2f})", ok, load=r.engine.load)
     for r in rows:
-        if r.clients == top:
+        if r.clients == top and r.mode in ("workers", "threads") and (r.backend == "sqlite" or r.mode == "workers"):
             ok = r.engine.rate >= TARGET_RATE
-            print(f"target    {r.label}: ≥ {TARGET_RATE:,.0f} engine tx/s with {r.clients} clients: "
-                  f"{r.engine.rate:,.0f} {'MET' if ok else 'NOT MET'}")
+            note = "" if r.backend == "sqlite" or LOAD_AT_START < 1.5 else "machine not quiet"
+            results.add(f"{'SQLite' if r.backend == 'sqlite' else 'PostgreSQL'} ({r.mode}): ≥ {TARGET_RATE:,.0f} "
+                        f"engine tx/s with {r.clients} clients", f"{r.engine.rate:,.0f} tx/s "
+                        f"(ceiling {r.engine.ceiling(ncpu, r.backend == 'sqlite'):,.0f})", ok, load=r.engine.load,
+                        note=note)
+    for t in results.targets:
+        print(f"target    {t.target}: {t.measured} {'MET' if t.met else 'NOT MET'} (load {t.load:.2f})"
+              + (f" [{t.note}]" if t.note else ""))
+    if args.save:
+        results.save()
+
+
+def _p(c: Cell) -> str:
+    return f"{pct(c.lat, .5) * 1e3:.2f}/{pct(c.lat, .99) * 1e3:.2f}"
+
+
+def _cs(c: Cell) -> str:
+    return f"{c.client_cpu_ms:.2f}+{c.server_cpu_ms:.2f}"
 
 
 def _modes(value: str, ap: argparse.ArgumentParser) -> list[str]:
@@ -626,6 +785,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="how PostgreSQL clients run, comma-separated: workers (one process per CPU, clients as "
                          "their threads: the API's deployment), threads (of one process), processes (one each); "
                          "default all three")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="engine, same-shape and raw windows alternate this many times per client count (default 1)")
+    ap.add_argument("--no-save", dest="save", action="store_false",
+                    help="do not record the targets in var/bench/engine.json (bench/summary.py)")
     ap.add_argument("--profile", action="store_true", help="cProfile one client instead of the benchmark")
     ap.add_argument("--profile-clock", choices=("wall", "cpu"), default="wall",
                     help="what the profile measures: wall time (waits included) or this process's CPU time")

@@ -1,10 +1,11 @@
 -- wrk script of bench/http.py: one endpoint, requests rotating over many projects.
 --
---   wrk -t1 -c32 -d5s --latency -s bench/http.lua http://127.0.0.1:PORT -- METHOD PATH TOKEN IDS BODY
+--   wrk -t1 -c32 -d5s --latency -s bench/http.lua http://127.0.0.1:PORT -- METHOD PATH TOKEN IDS BODY [PREFER]
 --
 -- PATH may contain "{id}", replaced in turn by each of IDS (comma-separated), so that concurrent
 -- clients work on different projects (each event locks its project's row). TOKEN ("" for none) is
--- sent as a bearer token; BODY ("" for none) as application/json. Every request is built once in
+-- sent as a bearer token; BODY ("" for none) as application/json; PREFER, when given, as the Prefer
+-- header (RFC 7240, e.g. "return=minimal"). Every request is built once in
 -- init(). done() prints one line "WRK {json}" with the figures bench/http.py reads; a response
 -- that is not 2xx (e.g. 409, an event the rules refused) counts in "non2xx", not as a success.
 
@@ -16,9 +17,10 @@ function setup(thread)
 end
 
 function init(args)
-  local method, path, token, ids, body = args[1], args[2], args[3], args[4], args[5]
+  local method, path, token, ids, body, prefer = args[1], args[2], args[3], args[4], args[5], args[6]
   local headers = {}
   if token ~= "" then headers["Authorization"] = "Bearer " .. token end
+  if prefer ~= nil and prefer ~= "" then headers["Prefer"] = prefer end
   if body ~= "" then headers["Content-Type"] = "application/json" else body = nil end
   reqs = {}
   for id in string.gmatch(ids, "%d+") do

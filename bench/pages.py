@@ -316,6 +316,9 @@ def main() -> None:
     print(f"bench/pages.py: demo city ×{args.scale}, {args.requests} requests per page after one warm-up, "
           "pages interleaved across backends")
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, {memory_gib()} GiB, Python {sys.version.split()[0]}")
+    from bench.summary import Results
+
+    results = Results("pages")
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     sites: list[Site] = []
     sqlite_db = None
@@ -355,8 +358,14 @@ def main() -> None:
         worst = max(rows, key=lambda r: r[1])
         print(f"{s.name}: slowest p95 {worst[0]} {worst[1]:.1f} ms; pages over {TARGET_MS:.0f} ms: "
               f"{sum(1 for r in rows if r[1] > TARGET_MS)} of {len(rows)}")
+        over_target = [r for r in rows if r[1] > TARGET_MS]
+        results.add(f"{s.name}: every page's p95 < {TARGET_MS:.0f} ms (×{args.scale})",
+                    f"{len(rows) - len(over_target)} of {len(rows)} pages; slowest {worst[0]} {worst[1]:.0f} ms",
+                    not over_target)
         s.close()
         s.db.dispose()
+    if not args.only:
+        results.save()
 
 
 if __name__ == "__main__":

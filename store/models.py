@@ -670,7 +670,10 @@ class Deadline(Base):
     __tablename__ = "deadlines"
     __table_args__ = (
         Index("ix_deadlines_open_due", "status", "due_at"),
-        Index("ix_deadlines_entity", "entity_type", "entity_id"),
+        # every term of the engine's deadline statements is an equality on it, so SQLite picks it with or
+        # without statistics (on (entity_type, entity_id) alone it took the status index and walked every
+        # open deadline when no ANALYZE had run)
+        Index("ix_deadlines_entity", "entity_type", "entity_id", "kind", "status"),
         # the sweep's due scan: only open rows (fired and cleared ones pile up over the years)
         Index("ix_deadlines_due_open", "due_at", "id", postgresql_where=text("status = 'open'"),
               sqlite_where=text("status = 'open'")),

@@ -566,6 +566,7 @@ def build_demo(db: Database, communities: int = 5, scale: int = 1) -> City:
             pids[key] = drv.new_project(target, community=base + community, plan=plan, need_ids=need_ids)
         _open_needs(drv, base, communities, real_now)
         _objections(drv, pids, real_now)
+    db.refresh_statistics()
     return city
 
 

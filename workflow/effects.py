@@ -39,7 +39,7 @@ from store.models import (
     VoucherEvidence,
 )
 from workflow import clock
-from workflow.engine import Context, Outcome, effect, precheck
+from workflow.context import Context, Outcome, effect, precheck
 from workflow.guards import acceptance_team, change_after, current_notice, objection_of
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -102,7 +102,7 @@ def _post_notice(ctx: Context, kind: str, title: str, template: str, values: dic
 
 def _deadline_for(ctx: Context, kind: str) -> Deadline:
     """The deadline the engine sets on entering the new state (computed here so the notice matches)."""
-    from workflow.engine import compute_due
+    from workflow.context import compute_due
 
     spec = {"publicity": "publicity_workdays", "completion_publicity": "completion_publicity_workdays",
             "disclosure": "disclosure_workdays", "termination": "termination_publicity_workdays"}[kind]
@@ -217,7 +217,7 @@ def approve(ctx: Context, from_state: str, to_state: str) -> None:
 
 def _approval_record(ctx: Context) -> str:
     """The approval record (both main leaders, the board meeting) the commitment entry points at."""
-    from workflow.engine import ROLE_LABELS, person_name
+    from workflow.context import ROLE_LABELS, person_name
 
     p = ctx.project
     ctx.session.flush()
@@ -313,7 +313,7 @@ def terminate(ctx: Context, from_state: str, to_state: str) -> None:
     if to_state != "terminated":
         ctx.produced["termination"] = "pending_other_leader"
         return
-    from workflow.engine import ROLE_LABELS, person_name
+    from workflow.context import ROLE_LABELS, person_name
 
     votes = [*termination_votes(ctx), vote]  # the other leader's vote (read by the guards), then this one
     reason = votes[0].comment
@@ -394,7 +394,7 @@ def approve_change(ctx: Context, from_state: str, to_state: str) -> None:
     if p.is_small_group:
         fy.small_group_committed_fen += open_after + p.paid_fen
     cr.status, cr.decided_by, cr.decided_at = "approved", ctx.actor_id, ctx.now
-    from workflow.engine import person_name
+    from workflow.context import person_name
 
     labels = {"amount_fen": "金额(元)", "description": "项目内容", "contractor_name": "承办方",
               "contractor_kind": "承办方类型", "planned_start": "计划开始", "planned_end": "计划结束",
@@ -600,7 +600,7 @@ def cancel_payment_item(ctx: Context, from_state: str, to_state: str) -> None:
     lapsed = len(ctx.session.execute(update(Signature).where(
         Signature.payment_item_id == item.id, Signature.lapsed_at.is_(None)).values(lapsed_at=ctx.now)
         .returning(Signature.id)).all())
-    from workflow.engine import person_name
+    from workflow.context import person_name
 
     record = render_record("payment_cancelled", code=ctx.project.code, title=ctx.project.title, item_id=item.id,
                            kind="发票" if item.kind == "invoice" else "无发票凭证", invoice_no=item.invoice_no,
@@ -633,7 +633,7 @@ def record_voucher_evidence(ctx: Context, from_state: str, to_state: str) -> Non
         item = ctx.session.get(PaymentItem, e.payment_item_id)
         assert item is not None
         p = ctx.project
-        from workflow.engine import compute_due
+        from workflow.context import compute_due
 
         due, provisional = compute_due(ctx.session, ctx.today, ctx.policy.voucher_notice_workdays)
         values = dict(community=_community_name(ctx), code=p.code, title=p.title, payee=item.payee,
@@ -696,7 +696,7 @@ def pay(ctx: Context, from_state: str, to_state: str) -> None:
 def _payment_voucher(ctx: Context, item: PaymentItem, payment: Payment) -> str:
     """The accounting voucher of a payment: the invoice and its three signatures, or the no-invoice
     evidence (Art. 13). Internal (finance archive), so names and accounts stay as they are."""
-    from workflow.engine import ROLE_LABELS, person_name
+    from workflow.context import ROLE_LABELS, person_name
 
     p = ctx.project
     sigs = ctx.session.execute(select(Signature).where(Signature.payment_item_id == item.id)

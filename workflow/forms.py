@@ -15,7 +15,7 @@ from workflow.definitions import project as project_def
 
 def application_form(session: Session, p: Project) -> str:
     """《社区党组织服务群众专项经费使用申请审批表》 as text, drawn from the project's records."""
-    from workflow.engine import policy_of
+    from workflow.context import policy_of
 
     community = session.execute(select(Organisation.name).where(Organisation.id == p.community_id)).scalar_one()
     items = session.execute(select(LineItem).where(LineItem.project_id == p.id).order_by(LineItem.id)).scalars()
@@ -47,7 +47,7 @@ def application_form(session: Session, p: Project) -> str:
 
 def disclosure_values(session: Session, fy: FundYear) -> dict[str, Any]:
     from rules.privacy import mask_text
-    from workflow.engine import policy_of
+    from workflow.context import policy_of
     from workflow.public import private_names
 
     names = private_names(session, fund_year_id=fy.id)

@@ -43,7 +43,7 @@ from store.models import (
     SignOff,
     VoucherEvidence,
 )
-from workflow.engine import (
+from workflow.context import (
     Context,
     LineItemRow,
     ProjectFacts,

@@ -44,10 +44,11 @@ from sqlalchemy.orm import Session
 
 from rules.calendar import WorkCalendar
 from rules.policy import Policy
-from store.calendar import compute_due, load_calendar
+from store.calendar import load_calendar
 from store.db import Database
 from store.models import AuditEvent, Deadline, FollowUp, FundYear, Organisation, Project
 from workflow import clock
+from workflow.calendar import compute_due
 from workflow.engine import policy_of
 from workflow.notify import Settings, deliver_pending, insert_ignoring_duplicates
 from workflow.sweep import Busy, DueDeadline, SweepResult, lock_or_busy, sweep_backlog

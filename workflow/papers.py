@@ -54,9 +54,9 @@ from store.models import (
     VoucherEvidence,
 )
 from workflow import clock
+from workflow.context import ROLE_LABELS, policy_of
 from workflow.definitions import fund_year as fund_year_def
 from workflow.definitions import project as project_def
-from workflow.engine import ROLE_LABELS, policy_of
 from workflow.public import private_names, public_text
 
 API = "/api/v1"

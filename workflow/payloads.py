@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from workflow.engine import payload_model
+from workflow.context import payload_model
 from workflow.fields import Clean as Clean
 from workflow.fields import (  # noqa: F401 - Clean and Exact: the bidi validators, importable from here too
     CodeText,

@@ -2,15 +2,23 @@
 # no ``from __future__ import annotations``: the event routes are built from models made at run time
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import queries, services
 from api.deps import DB, Cache, CurrentViewer, expected_version, read_in_thread
 from api.routes import problems
 from api.routes.events import article, event_body_model, label, roles_text, split, user_triggers
-from api.schemas import History, ProjectCreated, ProjectDetail, ProjectEventResult, ProjectIn, ProjectList
-from workflow.definitions.project import State
+from api.schemas import (
+    History,
+    ProjectCreated,
+    ProjectDetail,
+    ProjectEventMinimal,
+    ProjectEventResult,
+    ProjectIn,
+    ProjectList,
+)
+from workflow.definitions.project import LABELS, State
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 ProjectId = Annotated[int, Path(ge=1, le=2**53, description="项目 id")]
@@ -19,6 +27,18 @@ StateName = Literal["draft", "preliminary_review", "joint_meeting", "shelved", "
                     "completion_publicity", "closed", "rejected", "withdrawn", "terminated"]
 assert set(get_args(StateName)) == {s.value for s in State}  # kept in step with the definition
 IfMatch = Annotated[int | None, Depends(expected_version)]
+Prefer = Annotated[str | None, Header(
+    description="RFC 7240:``return=minimal`` 只返回操作结果、新状态与版本(ETag);``return=representation``"
+                "(默认)返回操作结果与完整项目")]
+
+
+def return_preference(prefer: str | None) -> str | None:
+    """The ``return`` preference of a ``Prefer`` header (RFC 7240), or None when it states none."""
+    for pref in (prefer or "").split(","):
+        name, _, value = pref.split(";", 1)[0].partition("=")
+        if name.strip().lower() == "return" and value.strip().strip('"').lower() in ("minimal", "representation"):
+            return value.strip().strip('"').lower()
+    return None
 
 
 def _etag(response: Response, version: int) -> None:
@@ -64,23 +84,34 @@ def _add_event_route(trigger: str) -> None:
     model = event_body_model("project", trigger)
 
     async def fire(project_id: ProjectId, viewer: CurrentViewer, db: DB, cache: Cache, response: Response,
-                   version: IfMatch, body: Annotated[model | None, Body()] = None) -> dict[str, Any]:  # type: ignore[valid-type]
+                   version: IfMatch, body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
+                   prefer: Prefer = None) -> dict[str, Any]:
         payload, reason, as_role = split(body)
+        wanted = return_preference(prefer)
         # async with one trip to the thread pool for the work (see api.deps.read_in_thread)
         outcome, detail = await run_in_threadpool(
             services.fire_project_event, db, viewer, project_id, trigger, payload, reason=reason, as_role=as_role,
-            expected_version=version, cache=cache)
+            expected_version=version, cache=cache, representation=wanted != "minimal")
+        if wanted is not None:
+            response.headers["Preference-Applied"] = f"return={wanted}"
+            response.headers["Vary"] = "Prefer"
+        if detail is None:
+            detail = {"id": project_id, "state": outcome.to_state, "state_label": LABELS.get(outcome.to_state,
+                      outcome.to_state), "version": outcome.version,
+                      "links": {"self": f"{queries.API}/projects/{project_id}"}}
         detail["outcome"] = queries.outcome_out(outcome, trigger)
         _etag(response, detail["version"])
         return detail
 
     router.add_api_route(
-        f"/{{project_id}}/events/{trigger}", fire, methods=["POST"], response_model=ProjectEventResult,
+        f"/{{project_id}}/events/{trigger}", fire, methods=["POST"],
+        response_model=ProjectEventResult | ProjectEventMinimal,
         name=f"project_event_{trigger}", operation_id=f"project_event_{trigger}",
         summary=f"{label('project', trigger)}({trigger})",
         description=(f"触发项目操作「{label('project', trigger)}」({article('project', trigger)})。"
                      f"{roles_text('project', trigger)}。\n\n"
-                     "成功返回 200 和项目;规则不允许返回 409(含规则代码与条款);岗位不符返回 403;"
+                     "成功返回 200 和项目(请求头 ``Prefer: return=minimal`` 时只返回操作结果、新状态与版本);"
+                     "规则不允许返回 409(含规则代码与条款);岗位不符返回 403;"
                      "``If-Match`` 与当前版本不符返回 412;请求体不正确返回 422。"),
         responses=problems(401, 403, 404, 409, 412, 413, 415, 422))
 

@@ -16,13 +16,7 @@ from sqlalchemy.orm import Session
 from rules.calendar import ScheduleError
 from store import calendar as store_calendar
 from store.bootstrap import prepare
-from store.calendar import (
-    compute_due,
-    ensure_seeded,
-    import_schedule,
-    load_calendar,
-    recompute_provisional_deadlines,
-)
+from store.calendar import ensure_seeded, load_calendar
 from store.db import Database
 from store.models import (
     AuditEvent,
@@ -37,6 +31,7 @@ from store.models import (
     Project,
 )
 from workflow import audit, clock
+from workflow.calendar import compute_due, import_schedule, recompute_provisional_deadlines
 
 D = dt.date.fromisoformat
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "calendar-2027.example.txt"
