@@ -86,6 +86,8 @@ class Policy:
     forbidden_keywords: tuple[str, ...] = field(default=DEFAULT_FORBIDDEN_KEYWORDS)
     #: Art. 12: the procurement catalogue, (code, name) pairs; stored as [{"code": …, "name": …}, …].
     procurement_catalog: tuple[tuple[str, str], ...] = field(default=DEFAULT_PROCUREMENT_CATALOG)
+    #: Art. 18 (事前预算): approval waits for finance's budget review of the submission when true.
+    budget_review_required: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -113,6 +115,10 @@ class Policy:
             default = getattr(defaults, k)
             if k == "procurement_catalog":
                 kwargs[k] = _catalog_of(v)
+            elif isinstance(default, bool):
+                if not isinstance(v, bool):
+                    raise ValueError(f"政策参数 {k} 须为 true 或 false")
+                kwargs[k] = v
             elif isinstance(default, Fraction):
                 if isinstance(v, bool) or not isinstance(v, str | int):
                     raise ValueError(f"政策参数 {k} 须为分数字符串,如 \"1/5\"")

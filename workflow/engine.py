@@ -29,7 +29,17 @@ from rules.articles import field_article
 from rules.policy import Policy
 from rules.verdict import Verdict
 from store.db import violated_index
-from store.models import Deadline, FundYear, Organisation, Person, PolicyVersion, Post, Project
+from store.models import (
+    Deadline,
+    Finding,
+    FundYear,
+    Inspection,
+    Organisation,
+    Person,
+    PolicyVersion,
+    Post,
+    Project,
+)
 from workflow import audit, clock
 from workflow.machines import Subject, Workflow, workflow_for
 
@@ -318,11 +328,13 @@ def _load_plugins() -> None:
         # Importing registers the guards, effects and payload models with the decorators above.
         import workflow.effects  # noqa: F401
         import workflow.guards  # noqa: F401
+        import workflow.inspection_events  # noqa: F401
         import workflow.payloads  # noqa: F401
         _loaded = True
 
 
-MODELS: dict[str, type[Project] | type[FundYear]] = {"project": Project, "fund_year": FundYear}
+MODELS: dict[str, type[Project] | type[FundYear] | type[Inspection] | type[Finding]] = {
+    "project": Project, "fund_year": FundYear, "inspection": Inspection, "finding": Finding}
 
 
 @dataclass(frozen=True)
@@ -742,8 +754,9 @@ def _move_deadlines(session: Session, wf: Workflow, entity_type: str, row: Any, 
     spec = timers.get(to_state)
     if spec is None:
         return
-    policy = policy_of(session, row.policy_version_id)
-    workdays = int(getattr(policy, spec["workdays"]))
+    # the length is the policy's, or the row's own (a finding's rectification period: ``"of": "row"``)
+    source = row if spec.get("of") == "row" else policy_of(session, row.policy_version_id)
+    workdays = int(getattr(source, spec["workdays"]))
     start = clock.local_date(now)
     due, provisional = compute_due(session, start, workdays)
     session.add(Deadline(entity_type=entity_type, entity_id=row.id, kind=spec["kind"], event=spec["event"],
