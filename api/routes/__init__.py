@@ -23,6 +23,7 @@ def api_router() -> APIRouter:
         auth,
         documents,
         fund_years,
+        inspections,
         needs,
         org,
         procurement,
@@ -32,6 +33,7 @@ def api_router() -> APIRouter:
     )
 
     router = APIRouter(prefix=PREFIX)
-    for module in (auth, system, needs, projects, fund_years, procurement, public, admin, org, documents):
+    for module in (auth, system, needs, projects, fund_years, procurement, public, admin, org, documents,
+                   inspections):
         router.include_router(module.router)
     return router
