@@ -8,6 +8,28 @@ import pytest
 
 from rules import inspection as r
 from rules.policy import Policy
+from tests.rules.helpers import Case, run_case
+
+TODAY = dt.date(2026, 4, 1)
+REFUSALS: list[Case] = [
+    Case("finance-text", lambda: r.check_finance_text("", "审计结论"), "finance.conclusion_missing", "第十八条"),
+    Case("budget-pending", lambda: r.check_budget_reviewed(True, None), "finance.budget_review_pending", "第十八条"),
+    Case("budget-failed", lambda: r.check_budget_reviewed(True, "failed"), "finance.budget_review_failed", "第十八条"),
+    Case("period-reversed", lambda: r.check_period(dt.date(2026, 3, 2), dt.date(2026, 3, 1), TODAY),
+         "inspection.period_invalid", "第十九条"),
+    Case("reader", lambda: r.check_may_read_inspection({"supervisor"}), "inspection.forbidden", "第十九条"),
+    Case("article", lambda: r.check_article_cited("第三十条"), "finding.article_unknown", "第十九条"),
+    Case("description", lambda: r.check_finding("第十条", "", "重新公示", 3), "finding.description_missing", "第十九条"),
+    Case("requirement", lambda: r.check_finding("第十条", "未公示", "", 3), "finding.requirement_missing", "第十九条"),
+    Case("workdays", lambda: r.check_finding("第十条", "未公示", "重新公示", 0), "finding.workdays_invalid", "第十九条"),
+    Case("project", lambda: r.check_project_of_community(False), "finding.project_invalid", "第十九条"),
+    Case("same-person", lambda: r.check_second_person(3, 3), "finding.same_person", "第十九条"),
+]
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=lambda c: c.id)
+def test_refusals(case: Case) -> None:
+    run_case(case)
 
 
 def test_every_article_of_the_regulation_and_only_those_is_known() -> None:
