@@ -468,3 +468,77 @@ def provisional_deadlines(ctx: TodoContext) -> Iterable[TodoItem]:
     return [TodoItem(kind="calendar.provisional", role="city_admin", org_id=org,
                      what=f"{n} 个期限按临时日历计算,待导入官方节假日安排", subject="工作日历",
                      link="/admin/calendar") for _r, org in posts]
+
+
+# ------------------------------------------------------------------------- inspections and finance (issue 13)
+
+
+@todo_source
+def findings_to_rectify(ctx: TodoContext) -> Iterable[TodoItem]:
+    """The inspected community rectifies each finding within its working days (第十九条)."""
+    from store.models import Finding
+    from workflow.inspections import finding_dues
+
+    out: list[TodoItem] = []
+    for role, org in ctx.posts("community_secretary", "community_staff"):
+        rows = ctx.session.execute(select(Finding.id, Finding.article, Finding.requirement).where(
+            Finding.community_id == org, Finding.state == "rectifying").order_by(Finding.id)).all()
+        dues = finding_dues(ctx.session, [r.id for r in rows])
+        for fid, article, requirement in rows:
+            out.append(TodoItem(kind="finding.rectify", role=role, org_id=org, what=f"整改:{requirement[:40]}",
+                                subject=f"检查发现 #{fid}({article})", link=f"/api/v1/findings/{fid}",
+                                note="整改完成后提交整改情况,由社区党工委另一名成员核验(第十九条)",
+                                **ctx.due(dues.get(fid))))
+    return out
+
+
+@todo_source
+def rectifications_to_verify(ctx: TodoContext) -> Iterable[TodoItem]:
+    """A submitted rectification is verified by a member of the working committee other than its recorder."""
+    from store.models import Finding
+
+    out: list[TodoItem] = []
+    for role, org in ctx.posts("working_member", "working_secretary"):
+        communities = ctx.communities_of(org)
+        rows = ctx.session.execute(select(Finding.id, Finding.community_id, Finding.article, Finding.submitted_at)
+                                   .where(Finding.community_id.in_(communities), Finding.state == "submitted",
+                                          Finding.recorded_by != ctx.viewer.person_id)
+                                   .order_by(Finding.id)).all() if communities else []
+        names = ctx.community_names(r.community_id for r in rows)
+        for fid, community_id, article, submitted in rows:
+            out.append(TodoItem(kind="finding.verify", role=role, org_id=org, what="核验整改情况",
+                                subject=f"检查发现 #{fid}({article})", link=f"/api/v1/findings/{fid}",
+                                community=names.get(community_id, ""),
+                                note=f"社区于 {clock.local_date(submitted)} 提交整改情况" if submitted else ""))
+    return out
+
+
+@todo_source
+def budget_reviews(ctx: TodoContext) -> Iterable[TodoItem]:
+    """Where the policy makes approval wait for it, finance reviews the budget of each submission (第十八条)."""
+    from store.models import FinanceCheck
+
+    out: list[TodoItem] = []
+    for role, org in ctx.posts("finance_officer"):
+        communities = ctx.communities_of(org)
+        pending = ctx.session.execute(
+            select(Project.id, Project.code, Project.title, Project.community_id, Project.approval_round,
+                   Project.policy_version_id)
+            .where(Project.community_id.in_(communities), Project.state == "pending_approval")
+            .order_by(Project.id)).all() if communities else []
+        rows = [r for r in pending if policy_of(ctx.session, r.policy_version_id).budget_review_required]
+        if not rows:
+            continue
+        reviewed = {(p, rnd) for p, rnd in ctx.session.execute(select(FinanceCheck.project_id, FinanceCheck.round)
+                    .where(FinanceCheck.project_id.in_([r.id for r in rows]), FinanceCheck.kind == "budget_review"))}
+        dues = _open_deadlines(ctx, [r.id for r in rows])
+        names = ctx.community_names(r.community_id for r in rows)
+        for r in rows:
+            if (r.id, r.approval_round) in reviewed:
+                continue
+            due = dues.get(r.id)
+            out.append(TodoItem(kind="finance.review_budget", role=role, org_id=org, what="预算审核(事前预算)",
+                                subject=_subject(r), link=f"/projects/{r.id}#act-review_budget",
+                                community=names.get(r.community_id, ""), note="审批须等待财务预算审核(第十八条)",
+                                **ctx.due(due[0], due[1]) if due else {}))
+    return out

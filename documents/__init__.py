@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from documents import annual, forms, notices, records
+from documents import annual, forms, inspection, notices, records
 from documents.codes import document_code
 from documents.fonts import FontMissing, ensure_fonts
 from documents.model import Stamp
@@ -34,6 +34,7 @@ KINDS: dict[str, Kind] = {
     "payment_voucher": Kind("付款审批单", records.payment_voucher),
     "annual_report": Kind("年度经费使用情况报告", annual.build),
     "annual_disclosure": Kind("年度经费使用情况公示", annual.build),
+    "inspection_pack": Kind("定期检查材料", inspection.build),
 }
 
 

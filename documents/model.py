@@ -399,3 +399,90 @@ class AreaSummary:
     year: int
     rows: tuple[CommunityYearRow, ...] = field(default_factory=tuple)
     issued_at: dt.datetime | None = None
+
+
+# ------------------------------------------------------------------------------- the inspection pack (Art. 19)
+
+
+@dataclass(frozen=True)
+class TrailEvent:
+    """One audit event of a project: what, who (name and post), when, and the reason given."""
+
+    at: dt.datetime
+    event: str
+    actor: str
+    role: str
+    moved: str
+    """'' when the event kept the state, else ``from → to`` in words."""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PackProject:
+    project_id: int
+    code: str
+    title: str
+    state: str
+    amount_fen: int
+    paid_fen: int
+    trail: tuple[TrailEvent, ...]
+
+
+@dataclass(frozen=True)
+class PackLedgerRow:
+    at: dt.datetime
+    kind: str
+    amount_fen: int
+    project_code: str
+    memo: str
+
+
+@dataclass(frozen=True)
+class PackDeadline:
+    what: str
+    kind: str
+    due_at: dt.datetime
+    provisional: bool
+
+
+@dataclass(frozen=True)
+class PackFlag:
+    """A red flag the data raises (issue 13's rules): its code, what it is, the article and the evidence."""
+
+    code: str
+    title: str
+    article: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class PackFinding:
+    finding_id: int
+    article: str
+    description: str
+    requirement: str
+    state: str
+    project_code: str
+    due_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class InspectionPack:
+    """What the working committee takes to a regular inspection (定期检查, Art. 19) of one community."""
+
+    kind: ClassVar[str] = "inspection_pack"
+    public: ClassVar[bool] = False
+    inspection_id: int
+    community: str
+    issuer: str
+    title: str
+    period_from: dt.date
+    period_to: dt.date
+    state: str
+    planned_by: Person
+    projects: tuple[PackProject, ...]
+    ledger: tuple[PackLedgerRow, ...]
+    deadlines: tuple[PackDeadline, ...]
+    flags: tuple[PackFlag, ...]
+    findings: tuple[PackFinding, ...]
+    issued_at: dt.datetime

@@ -86,6 +86,9 @@ CODE_ARTICLES: dict[str, str] = {
     "conflict.": ART_PROCEDURE,
     "payload.unstorable": ART_PROCEDURE,
     "procurement.": "第十二条",
+    # inspections and their findings: the working committee's regular checks (第十九条)
+    "inspection.": "第十九条",
+    "finding.": "第十九条",
 }
 
 #: codes that cite no article: they are not the regulation's refusals.

@@ -287,6 +287,26 @@ RULES: list[RuleInfo] = [
              "提交的内容不正确: minutes Field required"),
     RuleInfo("workflow.no_branch", "第十一条", "操作至少有一个分支的条件得到满足(通用检查,条款随操作而定)",
              "「审批同意」的条件不满足"),
+    # 第十八条 — finance's three steps (rules.inspection)
+    RuleInfo("finance.conclusion_missing", "第十八条", "财务的预算审核、跟踪检查和事后审计均须写明意见或结论",
+             "须填写审计结论"),
+    RuleInfo("finance.budget_review_pending", "第十八条", "政策要求时,审批前须完成财务预算审核(事前预算)",
+             "按本市政策,审批前须由党工委财务管理人员完成预算审核(事前预算),目前尚未审核"),
+    RuleInfo("finance.budget_review_failed", "第十八条", "财务预算审核未通过的申请不能审批",
+             "党工委财务管理人员的预算审核未通过,须退回修改或重新审核后方可审批"),
+    # 第十九条 — inspections and findings (rules.inspection)
+    RuleInfo("inspection.period_invalid", "第十九条", "定期检查的期间已经开始、起止有序且不超过一年多",
+             "检查期间的开始日期不能晚于结束日期"),
+    RuleInfo("inspection.forbidden", "第十九条", "定期检查及其材料由党工委和财务管理人员查看,检查发现另由被检查社区查看",
+             "定期检查及其材料仅限社区党工委成员和财务管理人员查看"),
+    RuleInfo("finding.article_unknown", "第十九条", "检查发现须引用《细则》中存在的条款或项",
+             "检查发现须引用《细则》的具体条款(第一条至第二十一条,如“第七条第(二)项”),“第三十条”不是其中之一"),
+    RuleInfo("finding.description_missing", "第十九条", "检查发现须写明具体问题", "须写明检查发现的具体问题"),
+    RuleInfo("finding.requirement_missing", "第十九条", "检查发现须写明整改要求", "须写明整改要求"),
+    RuleInfo("finding.workdays_invalid", "第十九条", "整改期限为 1 至 250 个工作日", "整改期限须为 1 至 250 个工作日"),
+    RuleInfo("finding.project_invalid", "第十九条", "检查发现所指项目属于被检查的社区", "所指项目不属于被检查的社区"),
+    RuleInfo("finding.same_person", "第十九条", "整改由记录该问题以外的另一名党工委成员核验",
+             "整改须由记录该问题以外的另一名社区党工委成员核验"),
 ]
 
 BY_CODE: dict[str, RuleInfo] = {r.code: r for r in RULES}

@@ -115,6 +115,8 @@ class Policy:
     flag_backdate_days: int = 7
     #: thin acceptance: a resident satisfaction (percent) under this line
     flag_satisfaction_line: int = 80
+    #: Art. 18 (事前预算): approval waits for finance's budget review of the submission when true.
+    budget_review_required: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -142,6 +144,10 @@ class Policy:
             default = getattr(defaults, k)
             if k == "procurement_catalog":
                 kwargs[k] = _catalog_of(v)
+            elif isinstance(default, bool):
+                if not isinstance(v, bool):
+                    raise ValueError(f"政策参数 {k} 须为 true 或 false")
+                kwargs[k] = v
             elif isinstance(default, Fraction):
                 if isinstance(v, bool) or not isinstance(v, str | int):
                     raise ValueError(f"政策参数 {k} 须为分数字符串,如 \"1/5\"")

@@ -875,3 +875,89 @@ class DocumentCode(Base):
     """The code of the version that replaced it (None while it is current)."""
     superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     """When the data changed: the recorded time of the replacing version's data."""
+
+
+# ---------------------------------------------------------------- inspections and finance's steps (issue 13)
+
+
+class Inspection(Base):
+    """A regular inspection (定期检查, Art. 19) of one community over a period, by the area's working committee.
+
+    Runs the ``inspection`` workflow (``workflow/definitions/inspection.py``): its own audit chain."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (Index("ix_inspections_community", "community_id"), Index("ix_inspections_area", "area_id"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    """The area whose working committee inspects (the community's area when it was planned)."""
+    community_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    """The policy in force when it was planned."""
+    period_from: Mapped[dt.date] = mapped_column(Date)
+    """First day (Asia/Shanghai) of the period inspected."""
+    period_to: Mapped[dt.date] = mapped_column(Date)
+    """Last day of the period inspected, inclusive."""
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    """Number of audit events on this inspection; the ``If-Match`` version."""
+    audit_head: Mapped[str] = mapped_column(String(64), default="")
+    planned_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    """The inspection's conclusion, written when it is completed."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Finding(Base):
+    """A problem an inspection found (检查发现): the article it breaches, the rectification required (整改要求) and
+    its deadline; runs the ``finding`` workflow until a second person of the working committee verifies it."""
+
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_inspection", "inspection_id"),
+                      Index("ix_findings_community_state", "community_id", "state"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    """The project the finding is about (None: the community's handling of the fund as a whole)."""
+    state: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[str] = mapped_column(String(64), default="")
+    article: Mapped[str] = mapped_column(String(32))
+    """The article of 细则 cited, in the regulation's form (``第七条第(二)项``)."""
+    description: Mapped[str] = mapped_column(Text)
+    requirement: Mapped[str] = mapped_column(Text)
+    """The rectification required (整改要求)."""
+    workdays: Mapped[int] = mapped_column(Integer)
+    """Working days given to rectify, counted from the day it is recorded (and again from a rejection)."""
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    rectification: Mapped[str] = mapped_column(Text, default="")
+    """The community's latest account of its rectification."""
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    verified_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    rejections: Mapped[int] = mapped_column(Integer, default=0)
+    """Times a submitted rectification was sent back."""
+
+
+class FinanceCheck(Base):
+    """One of finance's three steps on a project (Art. 18): ``budget_review`` (事前预算), ``in_process`` (事中监督)
+    or ``audit`` (事后审计)."""
+
+    __tablename__ = "finance_checks"
+    __table_args__ = (Index("ix_finance_checks_project", "project_id", "kind"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    """``passed`` | ``failed`` (budget review); ``normal`` | ``issues_found`` (check); ``compliant`` |
+    ``issues_found`` (audit)."""
+    note: Mapped[str] = mapped_column(Text)
+    """The review's opinion, the check's note or the audit's conclusion."""
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    """The project's approval round when recorded (a budget review counts for that submission only)."""
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

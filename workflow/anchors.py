@@ -48,8 +48,8 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from store.db import Database
-from store.models import AuditAnchored, AuditChain, AuditEvent, AuditRoot, AuditRootLeaf, FundYear, Project
-from workflow import clock
+from store.models import AuditAnchored, AuditChain, AuditEvent, AuditRoot, AuditRootLeaf
+from workflow import audit, clock
 
 log = logging.getLogger("fundflow.anchors")
 
@@ -265,7 +265,7 @@ def message_of(root: AuditRoot) -> bytes:
 def current_heads(session: Session) -> dict[tuple[str, int], tuple[int, str]]:
     """(entity_type, entity_id) → (length, head) of every chain with at least one event."""
     heads: dict[tuple[str, int], tuple[int, str]] = {}
-    for kind, model in (("project", Project), ("fund_year", FundYear)):
+    for kind, model in audit.CHAIN_HOLDERS:
         for i, v, h in session.execute(select(model.id, model.version, model.audit_head).where(model.version > 0)):
             heads[(kind, int(i))] = (int(v), h)
     for t, i, v, h in session.execute(select(AuditChain.entity_type, AuditChain.entity_id, AuditChain.version,

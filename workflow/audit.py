@@ -18,9 +18,13 @@ from typing import Any, Protocol
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from store.models import AuditChain, AuditEvent, FundYear, Project
+from store.models import AuditChain, AuditEvent, Finding, FundYear, Inspection, Project
 
 GENESIS = "0" * 64
+
+#: the workflow rows that hold their own chain's head (every other chain's head is an ``AuditChain`` row)
+CHAIN_HOLDERS: tuple[tuple[str, Any], ...] = (("project", Project), ("fund_year", FundYear),
+                                              ("inspection", Inspection), ("finding", Finding))
 
 
 class ChainHolder(Protocol):
@@ -159,10 +163,9 @@ class VerifyResult:
 
 
 def _heads(session: Session) -> Iterator[tuple[str, int, int, str]]:
-    for pid, version, head in session.execute(select(Project.id, Project.version, Project.audit_head)):
-        yield "project", pid, version, head
-    for fid, version, head in session.execute(select(FundYear.id, FundYear.version, FundYear.audit_head)):
-        yield "fund_year", fid, version, head
+    for kind, model in CHAIN_HOLDERS:
+        for row_id, version, head in session.execute(select(model.id, model.version, model.audit_head)):
+            yield kind, row_id, version, head
     for c in session.execute(select(AuditChain)).scalars():
         yield c.entity_type, c.entity_id, c.version, c.audit_head
 

@@ -25,7 +25,7 @@ from rules import workflow as r_workflow
 from rules.articles import field_article
 from rules.verdict import Verdict
 from store.db import violated_index
-from store.models import Deadline, FundYear, Project
+from store.models import Deadline, Finding, FundYear, Inspection, Project
 from workflow import audit, clock
 from workflow.context import (
     _CONSTRAINTS,
@@ -98,11 +98,13 @@ def _load_plugins() -> None:
         # Importing registers the guards, effects and payload models with the decorators of workflow.context.
         import workflow.effects  # noqa: F401
         import workflow.guards  # noqa: F401
+        import workflow.inspection_events  # noqa: F401
         import workflow.payloads  # noqa: F401
         _loaded = True
 
 
-MODELS: dict[str, type[Project] | type[FundYear]] = {"project": Project, "fund_year": FundYear}
+MODELS: dict[str, type[Project] | type[FundYear] | type[Inspection] | type[Finding]] = {
+    "project": Project, "fund_year": FundYear, "inspection": Inspection, "finding": Finding}
 
 
 def _const(value: str) -> Any:
@@ -479,8 +481,9 @@ def _move_deadlines(session: Session, wf: Workflow, entity_type: str, row: Any, 
     spec = timers.get(to_state)
     if spec is None:
         return
-    policy = policy_of(session, row.policy_version_id)
-    workdays = int(getattr(policy, spec["workdays"]))
+    # the length is the policy's, or the row's own (a finding's rectification period: ``"of": "row"``)
+    source = row if spec.get("of") == "row" else policy_of(session, row.policy_version_id)
+    workdays = int(getattr(source, spec["workdays"]))
     start = clock.local_date(now)
     due, provisional = compute_due(session, start, workdays)
     session.add(Deadline(entity_type=entity_type, entity_id=row.id, kind=spec["kind"], event=spec["event"],

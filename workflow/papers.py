@@ -601,6 +601,21 @@ def _board_record(session: Session, meeting_id: int) -> m.BoardRecord:
     return doc
 
 
+def _inspection_pack(session: Session, inspection_id: int) -> m.InspectionPack:
+    from workflow.inspections import pack
+
+    return pack(session, inspection_id)
+
+
+def _inspection_owner(session: Session, object_id: int) -> Owner:
+    from store.models import Inspection
+
+    row = session.execute(select(Inspection.community_id).where(Inspection.id == object_id)).one_or_none()
+    if row is None:
+        raise Unavailable(f"检查 #{object_id} 不存在")
+    return Owner("inspection", object_id, int(row[0]), False)
+
+
 PAPERS: dict[str, Paper] = {p.kind: p for p in (
     Paper("application_form", "使用申请审批表", application_form, _project_self,
           lambda d: f"使用申请审批表-{d.project_code}.pdf"),
@@ -623,6 +638,8 @@ PAPERS: dict[str, Paper] = {p.kind: p for p in (
           lambda d: f"{d.community}-{d.year}年度报告.pdf"),
     Paper("annual_disclosure", "年度公示", annual_disclosure, _year_owner(True),
           lambda d: f"{d.community}-{d.year}年度公示.pdf", public=True),
+    Paper("inspection_pack", "定期检查材料", _inspection_pack, _inspection_owner,
+          lambda d: f"定期检查材料-{d.community}-{d.inspection_id}.pdf"),
 )}
 assert set(PAPERS) == set(documents.KINDS)
 
@@ -692,6 +709,8 @@ def _title(kind: str, doc: Any) -> str:
         return f"{doc.kind_label}:{doc.title}"
     if kind in ("annual_report", "annual_disclosure"):
         return f"{doc.community}{doc.year}年度{label}"
+    if kind == "inspection_pack":
+        return f"{label}:{doc.title}"
     return f"{label}:{doc.project_code} {doc.project_title if hasattr(doc, 'project_title') else doc.title}"
 
 
@@ -768,7 +787,7 @@ def _verdict(session: Session, row: DocumentCode, doc: Any) -> dict[str, Any]:
     if row.entity_type == "project":
         code, title = session.execute(select(Project.code, Project.title).where(Project.id == row.entity_id)).one()
         record.update(project_code=code, title=public_text(title, aid_names(session, row.entity_id)))
-    else:
+    elif row.entity_type == "fund_year":
         year = session.execute(select(FundYear.year).where(FundYear.id == row.entity_id)).scalar_one_or_none()
         record.update(year=year)
     newer = session.get(DocumentCode, row.superseded_by) if row.superseded_by else None

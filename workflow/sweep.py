@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.db import Database
-from store.models import Deadline, FundYear, Organisation, Project
+from store.models import Deadline, Finding, FundYear, Organisation, Project
 from workflow import audit, clock
 from workflow.engine import SYSTEM, fire, org_chain, people_with_role, policy_of
 from workflow.notify import Message, Settings, deliver_pending, notify_many
@@ -63,7 +63,7 @@ KIND_LABELS = {
     "publicity": "项目公示期", "completion_publicity": "建成公示期", "disclosure": "年度公示期",
     "approval_due": "审批期限", "voucher_notice": "无发票支出公示期", "followup_due": "跟进检查期限",
     "report_reminder": "年度报告提醒", "report_due": "年度报告期限", "disclosure_start_due": "年度公示开始期限",
-    "year_close": "年度结转", "needs_collection": "需求征集",
+    "year_close": "年度结转", "needs_collection": "需求征集", "rectification_due": "整改期限",
 }
 
 _OPEN: ColumnElement[str] = literal_column("'open'")
@@ -475,6 +475,33 @@ def needs_collection(run: Run, dl: DueDeadline) -> str:
     return "notified"
 
 
+@handles("rectification_due")
+def rectification_overdue(run: Run, dl: DueDeadline) -> str:
+    """Art. 19: a finding not rectified within its working days. The community is reminded and the working
+    committee (its secretary and the member who recorded the finding) is told; the finding stays open until
+    a second member verifies the rectification."""
+    s = run.session
+    finding = lock_or_busy(s, Finding, dl.entity_id)
+    if finding is None or finding.state != "rectifying":
+        return "moot"
+    orgs = org_chain(s, finding.community_id)
+    name = _community_name(s, finding.community_id)
+    what = f"检查发现 #{finding.id}({finding.article})"
+    community = run.people((orgs.get("community"), "community_secretary"))
+    area = [p for p in run.people((orgs.get("area"), "working_secretary")) + [finding.recorded_by]
+            if p not in community]
+    run.notify(dl, community, "rectification_overdue", f"整改逾期:{name} {what}",
+               f"{name}:{what}要求的整改「{finding.requirement[:100]}」应在 {dl.workdays} 个工作日内"
+               f"(截至 {_due_day(dl)} 24:00)完成并提交整改情况,现已逾期。请尽快整改并提交(《细则》第十九条)。")
+    run.notify(dl, list(dict.fromkeys(area)), "rectification_escalated", f"整改逾期未完成:{name} {what}",
+               f"{name}对{what}的整改已超过期限(截至 {_due_day(dl)} 24:00)仍未提交。"
+               "请社区党工委督促整改,并依《细则》第十九条严肃追究责任。")
+    _record(s, finding, "finding", "rectification_overdue", run.now,
+            {"deadline_id": dl.id, "due_at": dl.due_at.isoformat(), "notified": len(community) + len(area)},
+            "整改期限已过,已提醒社区党委并报告社区党工委(逾期不视为整改完成)")
+    return "overdue"
+
+
 # ------------------------------------------------------------------------------------------- firing
 
 
@@ -671,6 +698,9 @@ def _owner_org(session: Session, dl: Deadline) -> tuple[int | None, str]:
         return (int(fy[0]), f"{_community_name(session, int(fy[0]))} {fy[1]} 年度") if fy else (None, "")
     if dl.entity_type == "community":
         return dl.entity_id, _community_name(session, dl.entity_id)
+    if dl.entity_type == "finding":
+        found = session.execute(select(Finding.community_id).where(Finding.id == dl.entity_id)).scalar_one_or_none()
+        return (int(found), f"检查发现 #{dl.entity_id}") if found is not None else (None, "")
     return None, ""
 
 

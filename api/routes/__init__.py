@@ -24,6 +24,7 @@ def api_router() -> APIRouter:
         documents,
         flags,
         fund_years,
+        inspections,
         needs,
         org,
         procurement,
@@ -34,6 +35,6 @@ def api_router() -> APIRouter:
 
     router = APIRouter(prefix=PREFIX)
     for module in (auth, system, needs, projects, fund_years, procurement, public, admin, org, documents,
-                   flags):
+                   flags, inspections):
         router.include_router(module.router)
     return router

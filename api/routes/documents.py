@@ -31,7 +31,7 @@ router = APIRouter(tags=["documents"])
 short_router = APIRouter(tags=["documents"])
 
 DocumentKind = Literal["application_form", "notice", "minutes", "board_record", "acceptance_record",
-                       "change_filing", "payment_voucher", "annual_report", "annual_disclosure"]
+                       "change_filing", "payment_voucher", "annual_report", "annual_disclosure", "inspection_pack"]
 assert set(get_args(DocumentKind)) == set(KINDS)  # kept in step with the documents package
 ObjectId = Annotated[int, Path(ge=1, le=2**53, description="文件所依据的记录 id")]
 Community = Annotated[int, Path(ge=1, le=2**53, description="社区 id")]
@@ -71,6 +71,11 @@ def _check(viewer: auth.Viewer | None) -> Any:
             return
         if viewer is None:
             raise NotAuthenticated()
+        if owner.entity_type == "inspection":  # the working committee's and finance's (第十九条)
+            from api.inspections import require_inspection_reader
+
+            require_inspection_reader(session, viewer, owner.community_id)
+            return
         auth.require_read(session, viewer, owner.community_id)
 
     return check

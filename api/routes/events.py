@@ -63,6 +63,17 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "evaluate": {"rating": "good", "comment": "程序规范"},
     "start_disclosure": {},
     "close_year": {},
+    "review_budget": {"outcome": "passed", "note": "预算依据充分,单价与市场价相符"},
+    "record_finance_check": {"outcome": "normal", "note": "材料进场与经费明细一致,资金按进度使用"},
+    "record_audit": {"outcome": "compliant", "conclusion": "资金按批准用途使用,票据齐全,账实相符"},
+    "start_inspection": {},
+    "record_finding": {"article": "第十三条", "description": "无发票支出付款后未及时公示",
+                       "requirement": "补办公示并将公示记录归档", "workdays": 5},
+    "complete_inspection": {"summary": "抽查项目 3 个,发现问题 1 项,已提出整改要求"},
+    "cancel_inspection": {"reason": "与上级巡查时间冲突,另行安排"},
+    "submit_rectification": {"text": "已补办公示 3 个工作日,公示照片已归档"},
+    "verify_rectification": {},
+    "reject_rectification": {"reason": "公示记录缺少期满照片"},
 }
 
 

@@ -13,6 +13,7 @@ from tests.rules import (
     test_cap,
     test_common,
     test_deadline,
+    test_inspection,
     test_meeting,
     test_needs,
     test_notice,
@@ -35,7 +36,7 @@ ALL_CASES: list[Case] = [
     *test_payment.ITEM_REFUSALS, *test_supervision.CONCERN_REFUSALS, *test_common.REFUSALS, *test_deadline.REFUSALS,
     *test_notice.REFUSALS, *test_year.REFUSALS, *test_workflow_rules.REFUSALS,
     *test_payment.MONEY_REFUSALS, *test_procurement.REFUSALS,
-    *test_org.REFUSALS, *test_needs.REFUSALS, *test_redflags.REFUSALS,
+    *test_org.REFUSALS, *test_needs.REFUSALS, *test_redflags.REFUSALS, *test_inspection.REFUSALS,
 ]
 
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from workflow import engine
-from workflow.definitions import DEFINITIONS, fund_year, project
+from workflow.definitions import DEFINITIONS, finding, fund_year, inspection, project
 from workflow.machines import WORKFLOWS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +65,8 @@ PROJECT_ACTIONS = [
     "record_followup", "add_payment_item", "sign_invoice", "record_voucher_evidence", "pay", "cancel_payment_item",
     # issue 11
     "edit", "decide_flag", "confirm_answer", "accept_answer",
+    # issue 13: finance's three steps (第十八条)
+    "review_budget", "record_finance_check", "record_audit",
 ]
 PROJECT_TRIGGERS = sorted({t for _s, t, _d in PROJECT_MOVES} | set(PROJECT_ACTIONS))
 
@@ -108,9 +110,39 @@ def test_fund_year_states_are_exactly_spec_section_3() -> None:
     assert set(fund_year.LABELS) == set(FUND_YEAR_STATES)
 
 
-def test_both_workflows_are_registered() -> None:
-    assert set(DEFINITIONS) == {"project", "fund_year"}
-    assert set(WORKFLOWS) == {"project", "fund_year"}
+def test_every_workflow_is_registered() -> None:
+    assert set(DEFINITIONS) == {"project", "fund_year", "inspection", "finding"}
+    assert set(WORKFLOWS) == {"project", "fund_year", "inspection", "finding"}
+
+
+def test_inspection_and_finding_workflows_of_article_19() -> None:
+    """Issue 13: an inspection is planned, carried out (findings recorded) and completed; a finding is rectified,
+    submitted and closed only by a second member of the working committee, or sent back."""
+    assert _moves(inspection) == {("planned", "start_inspection", "in_progress"),
+                                  ("planned", "cancel_inspection", "cancelled"),
+                                  ("in_progress", "complete_inspection", "completed")}
+    assert _moves(finding) == {("rectifying", "submit_rectification", "submitted"),
+                               ("submitted", "verify_rectification", "closed"),
+                               ("submitted", "reject_rectification", "rectifying")}
+    working = {"working_member", "working_secretary"}
+    for t in inspection.TRANSITIONS:
+        assert set(t["roles"]) == working, t
+    roles = {t["trigger"]: set(t["roles"]) for t in finding.TRANSITIONS}
+    assert roles == {"submit_rectification": {"community_secretary", "community_staff"},
+                     "verify_rectification": working, "reject_rectification": working}
+    for t in finding.TRANSITIONS:
+        if t["trigger"] != "submit_rectification":
+            assert "not_finding_recorder" in t["conditions"], t
+    assert finding.TIMERS["rectifying"]["kind"] == "rectification_due"
+    assert set(inspection.ARTICLES.values()) == set(finding.ARTICLES.values()) == {"第十九条"}
+
+
+def test_finance_steps_are_finance_officers_and_approval_may_wait_for_the_budget_review() -> None:
+    for trigger in ("review_budget", "record_finance_check", "record_audit"):
+        specs = [t for t in project.TRANSITIONS if t["trigger"] == trigger]
+        assert specs and all(t["roles"] == ["finance_officer"] and t["dest"] is None for t in specs)
+        assert project.ARTICLES[trigger] == "第十八条"
+    assert all("budget_reviewed" in t["conditions"] for t in project.TRANSITIONS if t["trigger"] == "approve")
 
 
 # --------------------------------------------------------------------------------------- triggers
@@ -118,7 +150,8 @@ def test_both_workflows_are_registered() -> None:
 
 def test_project_triggers_are_exactly_spec_section_2() -> None:
     assert sorted(WORKFLOWS["project"].triggers()) == PROJECT_TRIGGERS
-    assert len(PROJECT_TRIGGERS) == 35  # issue 11: edit, decide_flag, terminate, confirm_answer, accept_answer, cancel_payment_item
+    # issue 11: edit, decide_flag, terminate, confirm_answer, accept_answer, cancel_payment_item; issue 13: finance
+    assert len(PROJECT_TRIGGERS) == 38
 
 
 @pytest.mark.parametrize("trigger", PROJECT_ACTIONS)
@@ -224,6 +257,9 @@ SPEC_ROLES = {
     "terminate": {"working_secretary", "construction_director"},
     "confirm_answer": {"supervisor"},
     "accept_answer": {"public"},
+    "review_budget": {"finance_officer"},
+    "record_finance_check": {"finance_officer"},
+    "record_audit": {"finance_officer"},
 }
 
 
@@ -244,7 +280,11 @@ def test_fund_year_roles() -> None:
 # ---------------------------------------------------------------------------- every name resolves
 
 
-@pytest.mark.parametrize("module", [project, fund_year], ids=["project", "fund_year"])
+ALL = [project, fund_year, inspection, finding]
+ALL_IDS = ["project", "fund_year", "inspection", "finding"]
+
+
+@pytest.mark.parametrize("module", ALL, ids=ALL_IDS)
 def test_every_name_in_the_definitions_resolves(module) -> None:  # type: ignore[no-untyped-def]
     guards = engine.registered_guards()
     states = {s.value for s in module.State}
@@ -257,11 +297,13 @@ def test_every_name_in_the_definitions_resolves(module) -> None:  # type: ignore
         assert t["roles"] and set(t["roles"]) <= KNOWN_ROLES, t
         assert t["trigger"] in module.EVENT_LABELS, f"{t['trigger']} has no Chinese label"
         assert module.ARTICLES.get(t["trigger"], "").startswith("第"), f"{t['trigger']} cites no article"
+        if t["dest"] is None and t["trigger"] == "record_audit":
+            continue  # 事后审计 (第十八条) is recorded after the project has closed; it never moves it
         for src in _sources(t):
             assert src not in [s.value for s in module.TERMINAL], f"{t['trigger']} leaves terminal state {src}"
 
 
-@pytest.mark.parametrize("module", [project, fund_year], ids=["project", "fund_year"])
+@pytest.mark.parametrize("module", ALL, ids=ALL_IDS)
 def test_every_non_terminal_state_can_be_left_and_reached(module) -> None:  # type: ignore[no-untyped-def]
     terminal = {s.value for s in module.TERMINAL}
     moves = _moves(module)
@@ -318,7 +360,7 @@ def test_workflow_show_json_prints_both_workflows() -> None:
     result = CliRunner().invoke(main, ["workflow", "show", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"project", "fund_year"}
+    assert set(data) == {"project", "fund_year", "inspection", "finding"}
     assert [s["name"] for s in data["project"]["states"]] == PROJECT_STATES
     assert [s["name"] for s in data["fund_year"]["states"]] == FUND_YEAR_STATES
     assert data["project"]["initial"] == "draft" and data["fund_year"]["initial"] == "open"

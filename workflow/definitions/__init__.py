@@ -6,6 +6,6 @@ a rule that can refuse), ``when`` (branch selectors: they pick between transitio
 and never refuse on their own) and ``roles`` (the posts that may fire it; ``system`` for timers,
 ``public`` for anyone).
 """
-from workflow.definitions import fund_year, project
+from workflow.definitions import finding, fund_year, inspection, project
 
-DEFINITIONS = {"project": project, "fund_year": fund_year}
+DEFINITIONS = {"project": project, "fund_year": fund_year, "inspection": inspection, "finding": finding}

@@ -45,6 +45,7 @@ EVENT_LABELS = {
     "pay": "支付", "cancel_payment_item": "作废付款事项",
     "edit": "修改方案", "decide_flag": "认定禁止用途提示", "terminate": "终止项目", "confirm_answer": "确认答复",
     "accept_answer": "接受答复",
+    "review_budget": "财务预算审核", "record_finance_check": "登记财务跟踪检查", "record_audit": "登记事后审计",
 }
 
 _OPEN = [s for s in State if s not in TERMINAL]
@@ -87,12 +88,13 @@ TRANSITIONS = [
     {"trigger": "submit", "source": "ready_to_submit", "dest": "pending_approval",
      "conditions": _CLEAR + ["declaration_signed_off"], "roles": _SECRETARY},
     # Art. 11: approval by both main leaders after the board meeting
+    # Art. 18: where the policy says so, approval also waits for finance's budget review (事前预算)
     {"trigger": "approve", "source": "pending_approval", "dest": "in_progress",
-     "conditions": _CLEAR + ["board_meeting_recorded", "not_proposer", "not_yet_approved_by_me",
+     "conditions": _CLEAR + ["board_meeting_recorded", "budget_reviewed", "not_proposer", "not_yet_approved_by_me",
                              "small_group_cap", "budget_available"],
      "when": ["other_leader_approved"], "roles": _LEADERS},
     {"trigger": "approve", "source": "pending_approval", "dest": None,
-     "conditions": _CLEAR + ["board_meeting_recorded", "not_proposer", "not_yet_approved_by_me",
+     "conditions": _CLEAR + ["board_meeting_recorded", "budget_reviewed", "not_proposer", "not_yet_approved_by_me",
                              "small_group_cap", "budget_available"],
      "when": ["other_leader_pending"], "roles": _LEADERS},
     {"trigger": "reject", "source": "pending_approval", "dest": "rejected",
@@ -168,6 +170,14 @@ TRANSITIONS = [
     # lapse. Not held by a concern: withdrawing a wrong item is what a concern about it asks for.
     {"trigger": "cancel_payment_item", "source": "settlement", "dest": None,
      "conditions": ["reason_given", "payment_item_cancellable"], "roles": ["community_secretary"]},
+    # Art. 18: finance supervises every project 事前预算、事中监督、事后审计. The audit comes after settlement,
+    # also of a closed or terminated project: it records, it never moves the project.
+    {"trigger": "review_budget", "source": "pending_approval", "dest": None, "conditions": ["finance_text_given"],
+     "roles": ["finance_officer"]},
+    {"trigger": "record_finance_check", "source": ["in_progress", "change_review", "acceptance", "settlement"],
+     "dest": None, "conditions": ["finance_text_given"], "roles": ["finance_officer"]},
+    {"trigger": "record_audit", "source": ["completion_publicity", "closed", "terminated"], "dest": None,
+     "conditions": ["finance_text_given"], "roles": ["finance_officer"]},
 ]
 
 # Step windows kept as deadline rows while the project is in a state (policy names the length).
@@ -191,4 +201,5 @@ ARTICLES = {
     "cancel_payment_item": "第十三条",
     "edit": "第九条", "decide_flag": "第四条", "terminate": "第十一条", "confirm_answer": "第十四条",
     "accept_answer": "第十条",
+    "review_budget": "第十八条", "record_finance_check": "第十八条", "record_audit": "第十八条",
 }

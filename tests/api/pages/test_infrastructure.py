@@ -39,7 +39,7 @@ def _walk(defs: tuple[FieldDef, ...], where: str) -> list[str]:
 
 
 def _every_form() -> list[tuple[str, Any]]:
-    forms = [(f"{etype}.{t}", event_body_model(etype, t)) for etype in ("project", "fund_year")
+    forms = [(f"{etype}.{t}", event_body_model(etype, t)) for etype in ("project", "fund_year", "inspection", "finding")
              for t in user_triggers(etype)]
     return forms + [("ProjectIn", ProjectIn), ("NeedIn", NeedIn), ("UserIn", UserIn), ("PostIn", PostIn),
                     ("PostEndIn", PostEndIn), ("OrgIn", OrgIn), ("OrgRenameIn", OrgRenameIn), ("OrgMoveIn", OrgMoveIn),
