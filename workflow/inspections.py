@@ -101,8 +101,17 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def _pack_flags(session: Session, inspection: Inspection) -> list[m.PackFlag]:
-    """The red flags of the inspected community's year, with their evidence."""
-    return []  # filled by workflow.redflags once merged
+    """The red flags of the inspected community in the fund years the period touches, with their evidence
+    (dismissed flags stay out, as on the flag list; their dismissal is in the audit trail)."""
+    from workflow.redflags import area_flags
+
+    out: list[m.PackFlag] = []
+    for year in range(inspection.period_from.year, inspection.period_to.year + 1):
+        for flag in area_flags(session, inspection.area_id, year, community_id=inspection.community_id):
+            proof = "、".join(e.label or f"{e.kind} {e.ref}" for e in flag.evidence)
+            out.append(m.PackFlag(code=flag.code, title=flag.title, article=flag.article,
+                                  evidence=f"{flag.message}" + (f"(依据:{proof})" if proof else "")))
+    return out
 
 
 def _moved(event: AuditEvent) -> str:

@@ -219,3 +219,21 @@ def test_the_other_flags_from_real_events(db: Database, city: Any, driver: Drive
     assert refs(by["flag.rushed_objection"], "objection") == [str(objection)]
     assert "70%" in by["flag.low_satisfaction"].message
     assert all(f.community_id == city.communities[1].id for f in flags if f.code != "flag.last_day_approval")
+
+
+def test_an_inspection_pack_carries_the_communitys_flags_with_their_evidence(db: Database, city: Any, driver: Driver,
+                                                                            planted: dict[str, Any]) -> None:
+    """第十九条: the working committee's pack for community 1 over the year lists the flags of that community
+    (not the other's), each with its article, message and the records that show it."""
+    from tests.workflow.test_inspections import plan
+    from workflow.inspections import pack, pack_json
+
+    iid = plan(db, driver, driver.a("working_member1"), community=1,
+               period=(dt.date(2026, 1, 1), dt.date(2026, 12, 31)))
+    with db.uow(write=False) as uow:
+        p = pack(uow.session, iid)
+    assert sorted(f.code for f in p.flags) == ["flag.backdated_record", "flag.contractor_concentration"]
+    backdated = next(f for f in p.flags if f.code == "flag.backdated_record")
+    assert "第十九条" in backdated.article and "相隔 20 天" in backdated.evidence and "联席会议纪要" in backdated.evidence
+    assert all("恒亮照明" not in f.evidence for f in p.flags)  # community 0's split stays in its own pack
+    assert {f["code"] for f in pack_json(p)["flags"]} == {"flag.backdated_record", "flag.contractor_concentration"}
