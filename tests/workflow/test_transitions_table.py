@@ -418,6 +418,10 @@ PROJECT_VARIANTS: dict[str, list[Variant]] = {
                   Variant("no_reason", "working_secretary", _plain())],
     "confirm_answer": [Variant("", "supervisor1@0", _confirm)],
     "accept_answer": [Variant("", "public", _accept_answer)],
+    # issue 13: finance's three steps (第十八条)
+    "review_budget": [Variant("", "finance", _plain({"outcome": "passed", "note": "预算依据充分"}))],
+    "record_finance_check": [Variant("", "finance", _plain({"outcome": "normal", "note": "资金按进度使用"}))],
+    "record_audit": [Variant("", "finance", _plain({"outcome": "compliant", "conclusion": "账实相符"}))],
 }
 
 #: triggers whose refusal in an undeclared state says why (a state rule), instead of workflow.invalid_state
@@ -468,6 +472,14 @@ EXPECTED_OK: dict[tuple[str, str, str], str | None] = {
     ("settlement", "pay", ""): None,
     ("settlement", "cancel_payment_item", ""): None,
     ("completion_publicity", "completion_elapsed", ""): "closed",
+    ("pending_approval", "review_budget", ""): None,
+    ("in_progress", "record_finance_check", ""): None,
+    ("change_review", "record_finance_check", ""): None,
+    ("acceptance", "record_finance_check", ""): None,
+    ("settlement", "record_finance_check", ""): None,
+    ("completion_publicity", "record_audit", ""): None,
+    ("closed", "record_audit", ""): None,
+    ("terminated", "record_audit", ""): None,
     ("completion_publicity", "object", ""): None,
     ("completion_publicity", "answer_objection", ""): None,
     ("completion_publicity", "signoff", ""): None,
