@@ -486,7 +486,7 @@ def findings_to_rectify(ctx: TodoContext) -> Iterable[TodoItem]:
         dues = finding_dues(ctx.session, [r.id for r in rows])
         for fid, article, requirement in rows:
             out.append(TodoItem(kind="finding.rectify", role=role, org_id=org, what=f"整改:{requirement[:40]}",
-                                subject=f"检查发现 #{fid}({article})", link=f"/api/v1/findings/{fid}",
+                                subject=f"检查发现 #{fid}({article})", link=f"/findings/{fid}",
                                 note="整改完成后提交整改情况,由社区党工委另一名成员核验(第十九条)",
                                 **ctx.due(dues.get(fid))))
     return out
@@ -507,7 +507,7 @@ def rectifications_to_verify(ctx: TodoContext) -> Iterable[TodoItem]:
         names = ctx.community_names(r.community_id for r in rows)
         for fid, community_id, article, submitted in rows:
             out.append(TodoItem(kind="finding.verify", role=role, org_id=org, what="核验整改情况",
-                                subject=f"检查发现 #{fid}({article})", link=f"/api/v1/findings/{fid}",
+                                subject=f"检查发现 #{fid}({article})", link=f"/findings/{fid}",
                                 community=names.get(community_id, ""),
                                 note=f"社区于 {clock.local_date(submitted)} 提交整改情况" if submitted else ""))
     return out

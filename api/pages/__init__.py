@@ -40,11 +40,11 @@ async def read(request: Request, fn: Callable[..., T], *args: Any) -> T:
 def install(app: FastAPI) -> None:
     """Mount the assets and the page routes; errors of page requests become pages (after the API's own
     error handlers are installed: each is wrapped, see ``api.pages.errors.pages_for_errors``)."""
-    from api.pages import admin, documents, home, needs, org, overview, projects, public, years
+    from api.pages import admin, documents, home, inspections, needs, org, overview, projects, public, years
     from api.pages.errors import pages_for_errors
     from api.pages.render import STATIC
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (home, needs, projects, years, overview, admin, org, documents, public):
+    for module in (home, needs, projects, years, overview, inspections, admin, org, documents, public):
         app.include_router(module.router)
     pages_for_errors(app)

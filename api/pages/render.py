@@ -83,6 +83,8 @@ def nav(viewer: Viewer | None) -> list[tuple[str, str]]:
         items += [("/needs", "群众需求"), ("/projects", "项目"), ("/fund-years", "经费年度")]
     if roles & (AREA_ROLES | {"city_admin"}):
         items.append(("/overview", "总览"))
+    if roles & {"working_secretary", "working_member", "finance_officer"}:
+        items.append(("/inspections", "检查"))  # 第十八条、第十九条: inspections, findings, red flags
     if "supervisor" in roles:
         items.append(("/trail", "全程记录"))
     if "city_admin" in roles:
