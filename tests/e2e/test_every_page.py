@@ -42,7 +42,7 @@ def test_every_staff_page_fits_a_phone_and_an_office_screen(page: Any, site: Sit
         "s01_shuji": ["/", "/needs", "/projects", f"/projects/{paying}", f"/projects/{aid}", f"/projects/{notice}",
                       "/projects/new", f"/fund-years/{c0}/2026", "/fund-years", "/no-such-page"],
         "s01_jiandu1": ["/", f"/trail?community={c0}"],
-        "gw_weiyuan1": ["/"],
+        "gw_weiyuan1": ["/", "/inspections", "/flags?year=2026"],
         "gw_shuji": ["/", "/overview?year=2026&sort=committed&order=desc"],
         "jg_zhuren": ["/"],
         "caiwu": ["/", f"/projects/{aid}"],
