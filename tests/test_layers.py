@@ -14,7 +14,10 @@ PACKAGES = ("rules", "store", "workflow", "api", "documents")
 # engine → effects (registration) → services / sweep → engine: effects call services.carry_over and
 # sweep.nudge_year_close. The API's routers and its app import each other through the app's install step.
 KNOWN_CIRCLES = [
-    {"workflow.effects", "workflow.engine", "workflow.jobs", "workflow.services", "workflow.sweep"},
+    # grew with issue 13 (function-level imports only): the sweep escalates findings (workflow.inspections), the
+    # pack reads the red flags (workflow.redflags) and prints through workflow.papers
+    {"workflow.effects", "workflow.engine", "workflow.inspections", "workflow.jobs", "workflow.papers",
+     "workflow.redflags", "workflow.services", "workflow.sweep"},
 ]
 
 
