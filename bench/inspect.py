@@ -314,10 +314,16 @@ def main() -> None:
                 print(f"round {r + 1} {name:10s} area_flags {t:6.2f} s wall, {cpu:5.2f} s CPU of this process   "
                       f"(load average {load()})")
         print()
+        from bench.summary import Results
+
+        results = Results("inspect")
         for name, ts in times.items():
             verdict = "ok" if max(ts) < TARGET_S else "OVER TARGET"
+            results.add(f"red flags of {args.communities} communities × {args.projects} projects < {TARGET_S:.0f} s "
+                        f"({name})", f"{statistics.median(ts):.2f} s median of {len(ts)}", max(ts) < TARGET_S)
             print(f"{name:10s} best {min(ts):.2f} s, median {statistics.median(ts):.2f} s, worst {max(ts):.2f} s "
                   f"(target < {TARGET_S:.0f} s: {verdict}; load average {load()})")
+        results.save()
     finally:
         for db in dbs.values():
             db.engine.dispose()
