@@ -286,6 +286,8 @@ def fire_backlog(url: str) -> tuple[float, int, int]:
     result = sweep_backlog(db, NOW, settings=Settings())
     took = time.perf_counter() - t0
     db.dispose()
+    if result.errors or result.notes:
+        print(f"    the scheduler's sweep reported {result.errors} error(s): {'; '.join(result.notes)[:500]}")
     return took, result.fired, procs
 
 
