@@ -1,7 +1,7 @@
 """Red flags of a big area: ``workflow.redflags.area_flags`` over 200 communities × 50 projects, on SQLite and
 PostgreSQL, interleaved (target < 5 s each).
 
-    .venv/bin/python bench/inspect.py [--communities 200] [--projects 50] [--rounds 3] [--keep]
+    .venv/bin/python bench/redflags.py [--communities 200] [--projects 50] [--rounds 3] [--keep]
 
 **Fixture.** ``store.bootstrap.prepare`` and ``workflow.demo.create_city`` (one area, its committee, every
 community's secretary, staff and two supervisors, the city's policy), the 2026 fund years opened by
@@ -316,7 +316,7 @@ def main() -> None:
         print()
         from bench.summary import Results
 
-        results = Results("inspect")
+        results = Results("redflags")
         for name, ts in times.items():
             verdict = "ok" if max(ts) < TARGET_S else "OVER TARGET"
             results.add(f"red flags of {args.communities} communities × {args.projects} projects < {TARGET_S:.0f} s "
