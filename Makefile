@@ -20,6 +20,9 @@ BENCHDEPS = wrk
 # Upper bound of the whole pytest run, in seconds (CI allows 90 minutes for everything).
 TEST_TIMEOUT ?= 2700
 PYTEST_ARGS ?=
+# The suite runs in one worker per CPU (pytest-xdist); tests that share a module fixture stay on one worker
+# (``xdist_group``). XDIST= (empty) runs it in this one process.
+XDIST ?= -n auto --dist loadgroup
 
 .PHONY: help venv install sysdeps fonts benchdeps run test lint typecheck bench lock clean
 
@@ -82,7 +85,7 @@ test: install sysdeps
 		|| { command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] \
 		     && echo "starting PostgreSQL" && pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | tail -n 1) main start; } \
 		|| true
-	@timeout -k 30 $(TEST_TIMEOUT) $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	@timeout -k 30 $(TEST_TIMEOUT) $(BIN)/pytest -q -p no:cacheprovider $(XDIST) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc = 124 ]; then echo "error: the test run exceeded $(TEST_TIMEOUT) s and was stopped" >&2; fi; \
 	exit $$rc
 

@@ -39,7 +39,9 @@ ROOT = Path(__file__).resolve().parents[2]
 RACERS = 24
 WORKERS = 4
 
-pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgresql"], indirect=True)]
+# one worker of a parallel run (pytest-xdist) takes the whole module: its server (4 uvicorn workers) starts once
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgresql"], indirect=True),
+              pytest.mark.xdist_group("races")]
 
 
 class Server:
