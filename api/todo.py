@@ -542,3 +542,52 @@ def budget_reviews(ctx: TodoContext) -> Iterable[TodoItem]:
                                 community=names.get(r.community_id, ""), note="审批须等待财务预算审核(第十八条)",
                                 **ctx.due(due[0], due[1]) if due else {}))
     return out
+
+
+@todo_source
+def inspections_to_carry_out(ctx: TodoContext) -> Iterable[TodoItem]:
+    """The working committee carries out the inspections it planned: start, record findings, complete (第十九条)."""
+    from store.models import Inspection
+
+    out: list[TodoItem] = []
+    for role, org in ctx.posts("working_member", "working_secretary"):
+        rows = ctx.session.execute(
+            select(Inspection.id, Inspection.title, Inspection.state, Inspection.community_id, Inspection.period_from,
+                   Inspection.period_to)
+            .where(Inspection.area_id == org, Inspection.state.in_(("planned", "in_progress")))
+            .order_by(Inspection.period_from, Inspection.id)).all()
+        names = ctx.community_names(r.community_id for r in rows)
+        for r in rows:
+            what = "开始检查" if r.state == "planned" else "记录检查发现并完成检查"
+            out.append(TodoItem(kind=f"inspection.{r.state}", role=role, org_id=org, what=what,
+                                subject=f"定期检查 #{r.id} {r.title}", link=f"/inspections/{r.id}",
+                                community=names.get(r.community_id, ""),
+                                note=f"检查期间 {r.period_from} 至 {r.period_to}(第十九条)"))
+    return out
+
+
+#: States after settlement in which finance records its audit (事后审计, 第十八条).
+AUDIT_STATES = ("completion_publicity", "closed")
+
+
+@todo_source
+def audits_to_record(ctx: TodoContext) -> Iterable[TodoItem]:
+    """Finance audits every project after its settlement (事后审计, 第十八条) until it has recorded one."""
+    from store.models import FinanceCheck
+
+    out: list[TodoItem] = []
+    audited = select(FinanceCheck.project_id).where(FinanceCheck.kind == "audit")
+    for role, org in ctx.posts("finance_officer"):
+        communities = ctx.communities_of(org)
+        rows = ctx.session.execute(
+            select(Project.id, Project.code, Project.title, Project.community_id, Project.state)
+            .where(Project.community_id.in_(communities), Project.state.in_(AUDIT_STATES),
+                   Project.id.not_in(audited))
+            .order_by(Project.id)).all() if communities else []
+        names = ctx.community_names(r.community_id for r in rows)
+        for r in rows:
+            out.append(TodoItem(kind="finance.audit", role=role, org_id=org, what="事后审计并登记审计结论",
+                                subject=_subject(r), link=f"/projects/{r.id}#act-record_audit",
+                                community=names.get(r.community_id, ""),
+                                note="项目已结算,须进行事后审计(第十八条)"))
+    return out

@@ -109,9 +109,9 @@ async def dismiss_page(request: Request, area: Annotated[str, Path(max_length=32
 # ----------------------------------------------------------------------------------------- inspections
 
 
-def _inspection_list(session: Session, viewer: Viewer, values: Any = None, errors: dict[str, str] | None = None
-                     ) -> dict[str, Any]:
-    data = api_inspections.list_inspections(session, viewer, None)
+def _inspection_list(session: Session, viewer: Viewer, values: Any = None, errors: dict[str, str] | None = None,
+                     community: int | None = None) -> dict[str, Any]:
+    data = api_inspections.list_inspections(session, viewer, community)
     planning = _areas(session, viewer, r_inspection.INSPECTORS)
     fields: list[Any] = []
     if planning:
@@ -122,9 +122,11 @@ def _inspection_list(session: Session, viewer: Viewer, values: Any = None, error
 
 
 @router.get("/inspections")
-async def inspections_page(request: Request) -> Response:
+async def inspections_page(request: Request,
+                           community: Annotated[int | None, Query(ge=1, le=2**53)] = None) -> Response:
+    """The inspections of the viewer's areas, or of one community (the overview links its open findings here)."""
     viewer = await page_viewer(request)
-    context = await read(request, _inspection_list, viewer)
+    context = await read(request, _inspection_list, viewer, None, None, community)
     return render(request, "inspections.html", {**context, "error": None}, viewer=viewer, title="定期检查")
 
 

@@ -11,6 +11,7 @@ from api.pages import read, reads
 from api.pages.documents import area_summaries
 from api.pages.render import render
 from api.pages.session import page_viewer
+from rules import inspection as r_inspection
 from workflow import clock
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +26,9 @@ async def overview(request: Request, year: Annotated[int | None, Query(ge=2000, 
     data = await read(request, reads.overview, viewer, chosen, sort if sort in reads.OVERVIEW_SORTS else "community",
                       order == "desc", offset)
     summaries = await read(request, area_summaries, viewer, chosen)
+    can_inspect = bool({p.role for p in viewer.posts} & set(r_inspection.READERS))
     return render(request, "overview.html", {"data": data, "sorts": reads.OVERVIEW_SORTS, "summaries": summaries,
+                                             "can_inspect": can_inspect,
                                              "years": list(range(clock.today().year + 1, clock.today().year - 5, -1))},
                   viewer=viewer, title="总览")
 

@@ -21,6 +21,7 @@ from store.models import (
     Deadline,
     Document,
     DocumentLink,
+    Finding,
     FundYear,
     LedgerEntry,
     Need,
@@ -279,7 +280,7 @@ def fund_years(session: Session, viewer: Viewer, year: int | None, offset: int =
 
 OVERVIEW_SORTS = {"community": "社区", "state": "年度状态", "allocation": "年度总额", "committed": "已承诺",
                   "paid": "已支付", "available": "可用余额", "projects": "项目数", "overdue": "逾期事项",
-                  "objections": "未解决异议", "concerns": "未解决监督意见"}
+                  "objections": "未解决异议", "concerns": "未解决监督意见", "findings": "整改未销号"}
 
 
 def overview_scope(viewer: Viewer) -> dict[str, list[int]]:
@@ -326,6 +327,10 @@ def _overview_table() -> Any:
     concerns = per_year(select(Project.fund_year_id.label("fy"), func.count().label("n"))
                         .join(Concern, Concern.project_id == Project.id)
                         .where(in_year, Concern.resolved_at.is_(None)), Project.fund_year_id, "n_concerns")
+    # the community's findings of inspection not yet verified (第十九条), whatever year they were recorded
+    findings = (select(Finding.community_id.label("community"), func.count().label("n"))
+                .where(Finding.community_id.in_(_scope()), Finding.state != "closed")
+                .group_by(Finding.community_id).subquery("n_findings"))
     area = Organisation.__table__.alias("area")
     labels = workflow_for("fund_year").module.LABELS
     total = FundYear.allocation_fen + FundYear.carry_in_fen
@@ -339,21 +344,24 @@ def _overview_table() -> Any:
                    total.label("allocation_fen"), FundYear.committed_fen, FundYear.paid_fen,
                    (total - FundYear.committed_fen - FundYear.paid_fen).label("available_fen"),
                    n(projects).label("projects"), (n(overdue_p) + n(overdue_y)).label("overdue"),
-                   n(objections).label("objections"), n(concerns).label("concerns"))
+                   n(objections).label("objections"), n(concerns).label("concerns"),
+                   n(findings).label("findings"))
             .join(Organisation, Organisation.id == FundYear.community_id)
             .outerjoin(area, area.c.id == Organisation.parent_id)
             .where(FundYear.id.in_(select(years.c.id))))
     for sub in (projects, overdue_p, overdue_y, objections, concerns):
         stmt = stmt.outerjoin(sub, sub.c.fy == FundYear.id)
+    stmt = stmt.outerjoin(findings, findings.c.community == FundYear.community_id)
     return stmt.subquery("overview")
 
 
 OVERVIEW_PAGE = 100
 _TOTALS = ("allocation_fen", "committed_fen", "paid_fen", "available_fen", "projects", "overdue", "objections",
-           "concerns")
+           "concerns", "findings")
 _SORT_COLUMNS = {"community": "community_code", "state": "state_label", "allocation": "allocation_fen",
                  "committed": "committed_fen", "paid": "paid_fen", "available": "available_fen",
-                 "projects": "projects", "overdue": "overdue", "objections": "objections", "concerns": "concerns"}
+                 "projects": "projects", "overdue": "overdue", "objections": "objections", "concerns": "concerns",
+                 "findings": "findings"}
 
 
 @cache

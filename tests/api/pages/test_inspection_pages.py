@@ -95,3 +95,41 @@ def test_red_flags_are_listed_for_the_area_and_dismissed_only_with_a_reason(page
     after = text_of(pages.get("member", f"/flags?area={area}&year=2026&done=dismiss").text)
     assert "已排除" in after and "均为经联席会议决定的困难群众帮扶" in after
     assert pages.get("finance", f"/flags?area={area}&year=2026").status_code == 200
+
+
+def test_the_to_do_pages_and_the_overview_show_what_inspection_asks(pages: Pages, world: World, drv: Driver,
+                                                                    clock_at: Clock) -> None:
+    """The working committee sees the inspections it must carry out, finance the audits it owes after settlement
+    (事后审计), and the overview each community's findings not yet verified, linking to its inspections."""
+    closed = drv.new_project("closed")
+    clock_at.set(on("2026-04-01"))
+    # finance owes an audit of the settled project until it records one (第十八条)
+    todo = pages.get("finance", "/").text
+    assert "事后审计并登记审计结论" in todo and f'href="/projects/{closed}#act-record_audit"' in todo
+    _location(pages.post("finance", f"/projects/{closed}/events/record_audit",
+                         {"outcome": "compliant", "conclusion": "账实相符,票据齐全"}))
+    assert f'href="/projects/{closed}#act-record_audit"' not in pages.get("finance", "/").text
+    # a planned inspection is on the committee's to-do page until it is completed (第十九条)
+    iid = _plan(pages, world)
+    todo = text_of(pages.get("member", "/").text)
+    assert "开始检查" in todo and f"定期检查 #{iid} 一季度定期检查" in todo
+    _location(pages.post("member", f"/inspections/{iid}/events/start_inspection", {}))
+    todo = text_of(pages.get("wsec", "/").text)
+    assert "记录检查发现并完成检查" in todo and f"定期检查 #{iid}" in todo
+    _location(pages.post("member", f"/inspections/{iid}/events/record_finding",
+                         {"article": "第十二条", "description": "跟进检查记录缺失", "requirement": "补充跟进检查记录",
+                          "workdays": "5"}))
+    # the overview counts the community's finding until it is verified, and links to its inspections
+    overview = pages.get("wsec", "/overview?year=2026&sort=findings&order=desc").text
+    assert "整改未销号" in overview
+    row = re.search(r'<a href="/fund-years/(\d+)/2026">[^<]*</a>.*?</tr>', overview, re.S)
+    assert row and int(row.group(1)) == world.c0, "the community with a finding sorts first"
+    assert f'<a href="/inspections?community={world.c0}">1</a>' in row.group(0)
+    listed = pages.get("wsec", f"/inspections?community={world.c0}").text
+    assert f'href="/inspections/{iid}"' in listed
+    assert f'href="/inspections/{iid}"' not in pages.get("wsec", f"/inspections?community={world.c1}").text
+    # the city administrator sees the count but has no inspections to open
+    city = pages.get("admin", "/overview?year=2026").text
+    assert "整改未销号" in city and "/inspections?community=" not in city
+    _location(pages.post("member", f"/inspections/{iid}/events/complete_inspection", {"summary": "已检查一季度项目"}))
+    assert f"定期检查 #{iid}" not in text_of(pages.get("member", "/").text)
