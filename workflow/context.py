@@ -141,6 +141,28 @@ def held_posts(session: Session, actor: Actor, day: dt.date) -> list[HeldPost]:
     return [HeldPost(*r) for r in session.execute(_HELD, {"person_id": actor.person_id, "day": day})]
 
 
+def resolve_post(session: Session, actor: Actor, roles: list[str], orgs: dict[str, int], day: dt.date,
+                 wanted_role: str | None = None, held: list[HeldPost] | None = None) -> tuple[HeldPost | None, str]:
+    """The actor's post that allows one of ``roles`` on ``day`` for an entity under ``orgs``."""
+    if actor.is_system:
+        return (None, "system") if "system" in roles else (None, "")
+    if actor.person_id is None:
+        return (None, "public") if "public" in roles else (None, "")
+    candidates = [r for r in roles if r not in ("system", "public")]
+    if wanted_role:
+        candidates = [r for r in candidates if r == wanted_role]
+    if held is None:
+        held = held_posts(session, actor, day)
+    for role in candidates:
+        org_id = orgs.get(ROLE_LEVEL.get(role, ""))
+        for post in held:
+            if post.role == role and post.organisation_id == org_id:
+                return post, role
+    if "public" in roles:
+        return None, "public"
+    return None, ""
+
+
 def people_with_role(session: Session, org_id: int, role: str, day: dt.date) -> list[int]:
     stmt = select(Post.person_id).where(Post.organisation_id == org_id, Post.role == role, Post.valid_from <= day,
                                         (Post.valid_to.is_(None)) | (Post.valid_to >= day))
