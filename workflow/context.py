@@ -2,9 +2,11 @@
 
 ``Context`` (everything a guard or effect may read for one firing), ``Outcome``, ``Actor``, the decorators
 that register guards, effects, payload models, prechecks, constraints and state rules, and the reads they
-share (the organisation tree, posts, policies, deadlines). ``workflow.engine`` fires events with them;
-``workflow.guards``, ``workflow.effects`` and ``workflow.payloads`` import this module, not the engine, so
-that the engine can load them without an import circle (``tests/test_layers.py``).
+share (the organisation tree, posts and the post that allows an action, policies, deadlines).
+``workflow.engine`` fires events with them; ``workflow.guards``, ``workflow.effects``, ``workflow.payloads`` and
+``workflow.inspection_events`` import this module, not the engine, and whatever else they call lives below the
+engine too (``workflow.fund_years``, ``workflow.deadlines``, ``workflow.papers`` …), so that the engine can load
+them without an import circle (``tests/test_layers.py``).
 """
 from __future__ import annotations
 

@@ -29,7 +29,9 @@ escalated (audit event + notifications), never approved.
 Each sweep also flags new provisional deadlines (a year whose official schedule is not loaded) to
 the city's administrators, once per deadline, and sends the queued e-mail / webhook copies
 (``workflow.notify``) after its transactions committed. The deadlines made lazily (fund year,
-follow-up, needs collection) are created by ``workflow.jobs``; this module only fires rows.
+follow-up, needs collection) are created by ``workflow.jobs`` with ``workflow.deadlines`` (where a fired
+follow-up reminder makes its successor, and the evaluation nudges a waiting year close); this module only
+fires rows.
 """
 from __future__ import annotations
 
