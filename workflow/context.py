@@ -2,9 +2,11 @@
 
 ``Context`` (everything a guard or effect may read for one firing), ``Outcome``, ``Actor``, the decorators
 that register guards, effects, payload models, prechecks, constraints and state rules, and the reads they
-share (the organisation tree, posts, policies, deadlines). ``workflow.engine`` fires events with them;
-``workflow.guards``, ``workflow.effects`` and ``workflow.payloads`` import this module, not the engine, so
-that the engine can load them without an import circle (``tests/test_layers.py``).
+share (the organisation tree, posts and the post that allows an action, policies, deadlines).
+``workflow.engine`` fires events with them; ``workflow.guards``, ``workflow.effects``, ``workflow.payloads`` and
+``workflow.inspection_events`` import this module, not the engine, and whatever else they call lives below the
+engine too (``workflow.fund_years``, ``workflow.deadlines``, ``workflow.papers`` …), so that the engine can load
+them without an import circle (``tests/test_layers.py``).
 """
 from __future__ import annotations
 
@@ -139,6 +141,28 @@ def held_posts(session: Session, actor: Actor, day: dt.date) -> list[HeldPost]:
     if actor.person_id is None:
         return []
     return [HeldPost(*r) for r in session.execute(_HELD, {"person_id": actor.person_id, "day": day})]
+
+
+def resolve_post(session: Session, actor: Actor, roles: list[str], orgs: dict[str, int], day: dt.date,
+                 wanted_role: str | None = None, held: list[HeldPost] | None = None) -> tuple[HeldPost | None, str]:
+    """The actor's post that allows one of ``roles`` on ``day`` for an entity under ``orgs``."""
+    if actor.is_system:
+        return (None, "system") if "system" in roles else (None, "")
+    if actor.person_id is None:
+        return (None, "public") if "public" in roles else (None, "")
+    candidates = [r for r in roles if r not in ("system", "public")]
+    if wanted_role:
+        candidates = [r for r in candidates if r == wanted_role]
+    if held is None:
+        held = held_posts(session, actor, day)
+    for role in candidates:
+        org_id = orgs.get(ROLE_LEVEL.get(role, ""))
+        for post in held:
+            if post.role == role and post.organisation_id == org_id:
+                return post, role
+    if "public" in roles:
+        return None, "public"
+    return None, ""
 
 
 def people_with_role(session: Session, org_id: int, role: str, day: dt.date) -> list[int]:

@@ -6,11 +6,8 @@ which goes into the audit event and the response. No effect commits.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, cast
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import CursorResult, Table, bindparam, delete, select, update
 
 from rules import payment as r_payment
@@ -41,23 +38,7 @@ from store.models import (
 from workflow import clock
 from workflow.context import Context, Outcome, effect, precheck
 from workflow.guards import acceptance_team, change_after, current_notice, objection_of
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-
-@lru_cache(maxsize=1)
-def _jinja() -> Environment:
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, autoescape=False,
-                       keep_trailing_newline=True)
-
-
-def render_notice(name: str, **values: Any) -> str:
-    return _jinja().get_template(f"notices/{name}.txt").render(**values)
-
-
-def render_record(name: str, **values: Any) -> str:
-    """A ledger voucher or filing record (templates/records/), archived and pointed at by its entry."""
-    return _jinja().get_template(f"records/{name}.txt").render(**values)
+from workflow.records import render_notice, render_record
 
 
 def _community_name(ctx: Context) -> str:
@@ -150,7 +131,7 @@ def _release(ctx: Context, amount: int, memo: str, document: str | None = None) 
     ledger(ctx, "release", amount, memo, document=doc, project_id=p.id)
     if carried:
         # the year has already carried its balance forward: what a late settlement frees goes the same way
-        from workflow.services import carry_forward
+        from workflow.fund_years import carry_forward
 
         carry_forward(ctx.session, fy, amount, ctx.now, f"{p.code} 结余(年度结转后释放)")
         ctx.produced["carried_forward"] = format_yuan(amount)
@@ -735,7 +716,7 @@ def evaluate(ctx: Context, from_state: str, to_state: str) -> None:
     report.update(rating=ctx.payload.rating, evaluation=ctx.payload.comment, evaluated_at=ctx.now.isoformat(),
                   evaluated_by=ctx.actor_id, evaluated_in=from_state)
     ctx.row.report = report
-    from workflow.sweep import nudge_year_close
+    from workflow.deadlines import nudge_year_close
 
     nudge_year_close(ctx.session, ctx.row)  # the close may have been waiting only for this
 
@@ -754,7 +735,7 @@ def start_disclosure(ctx: Context, from_state: str, to_state: str) -> None:
 
 @effect("fund_year", "close_year")
 def close_year(ctx: Context, from_state: str, to_state: str) -> None:
-    from workflow.services import carry_over
+    from workflow.fund_years import carry_over
 
     carry_over(ctx)
 

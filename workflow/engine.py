@@ -67,6 +67,7 @@ from workflow.context import (
     precheck,
     provide_facts_loader,
     refused,
+    resolve_post,
     state_rule,
 )
 from workflow.machines import Subject, Workflow, workflow_for
@@ -329,28 +330,6 @@ def _state_label(wf: Workflow, state: str) -> str:
 
 def _event_label(wf: Workflow, trigger: str) -> str:
     return str(wf.module.EVENT_LABELS.get(trigger, trigger))
-
-
-def resolve_post(session: Session, actor: Actor, roles: list[str], orgs: dict[str, int], day: dt.date,
-                 wanted_role: str | None = None, held: list[HeldPost] | None = None) -> tuple[HeldPost | None, str]:
-    """The actor's post that allows one of ``roles`` on ``day`` for an entity under ``orgs``."""
-    if actor.is_system:
-        return (None, "system") if "system" in roles else (None, "")
-    if actor.person_id is None:
-        return (None, "public") if "public" in roles else (None, "")
-    candidates = [r for r in roles if r not in ("system", "public")]
-    if wanted_role:
-        candidates = [r for r in candidates if r == wanted_role]
-    if held is None:
-        held = held_posts(session, actor, day)
-    for role in candidates:
-        org_id = orgs.get(ROLE_LEVEL.get(role, ""))
-        for post in held:
-            if post.role == role and post.organisation_id == org_id:
-                return post, role
-    if "public" in roles:
-        return None, "public"
-    return None, ""
 
 
 def fire(session: Session, entity_type: str, entity_id: int, trigger: str, actor: Actor,

@@ -46,18 +46,16 @@ from rules.calendar import WorkCalendar
 from rules.policy import Policy
 from store.calendar import load_calendar
 from store.db import Database
-from store.models import AuditEvent, Deadline, FollowUp, FundYear, Organisation, Project
+from store.models import Deadline, FundYear, Organisation, Project
 from workflow import clock
-from workflow.calendar import compute_due
+from workflow.deadlines import ACTIVE, deadline_row, insert_deadlines, next_followup
 from workflow.engine import policy_of
-from workflow.notify import Settings, deliver_pending, insert_ignoring_duplicates
-from workflow.sweep import Busy, DueDeadline, SweepResult, lock_or_busy, sweep_backlog
+from workflow.notify import Settings, deliver_pending
+from workflow.sweep import Busy, SweepResult, lock_or_busy, sweep_backlog
 
 log = logging.getLogger("fundflow.jobs")
 
 YEAR_KINDS = ("report_reminder", "report_due", "disclosure_start_due", "year_close")
-ACTIVE = ("in_progress", "change_review")
-"""Project states in which follow-up inspections are due (Art. 12)."""
 
 
 # ---------------------------------------------------------------------------------- the job table
@@ -182,21 +180,6 @@ def year_policy(session: Session, fy: FundYear) -> Policy:
     return policy_of(session, fy.policy_version_id)
 
 
-def _row(entity_type: str, entity_id: int, kind: str, ref: str, start: dt.date, workdays: int, due: dt.datetime,
-         provisional: bool, now: dt.datetime) -> dict[str, Any]:
-    return {"entity_type": entity_type, "entity_id": entity_id, "kind": kind, "event": "", "ref": ref,
-            "start_date": start, "workdays": workdays, "due_at": due, "provisional": provisional, "status": "open",
-            "attempts": 0, "last_error": "", "outcome": "", "created_at": now}
-
-
-def insert_deadlines(session: Session, rows: list[dict[str, Any]], chunk: int = 1000) -> int:
-    """Insert-if-absent (on ``ux_deadlines_ref``); returns how many were new."""
-    made = 0
-    for i in range(0, len(rows), chunk):
-        made += len(insert_ignoring_duplicates(session, Deadline, rows[i:i + chunk], ("id",)))
-    return made
-
-
 def _reminder(calendar: WorkCalendar, policy: Policy, year: int) -> tuple[dt.date, dt.datetime, bool]:
     due_day = month_day(year, policy.report_due)
     day = workday_before(calendar, due_day, policy.report_reminder_workdays)
@@ -214,11 +197,11 @@ def year_rows(calendar: WorkCalendar, policy: Policy, community_id: int, year: i
     r_day, r_due, r_prov = _reminder(calendar, policy, year)
     one = dt.timedelta(days=1)
     return [
-        _row("community", community_id, "report_reminder", ref, r_day, 0, r_due, r_prov, now),
-        _row("community", community_id, "report_due", ref, report - one, 0, local_instant(report), False, now),
-        _row("community", community_id, "disclosure_start_due", ref, disclosure - one, 0, local_instant(disclosure),
+        deadline_row("community", community_id, "report_reminder", ref, r_day, 0, r_due, r_prov, now),
+        deadline_row("community", community_id, "report_due", ref, report - one, 0, local_instant(report), False, now),
+        deadline_row("community", community_id, "disclosure_start_due", ref, disclosure - one, 0, local_instant(disclosure),
              False, now),
-        _row("community", community_id, "year_close", ref, closing - one, 0, local_instant(closing), False, now),
+        deadline_row("community", community_id, "year_close", ref, closing - one, 0, local_instant(closing), False, now),
     ]
 
 
@@ -287,7 +270,7 @@ def ensure_needs_collection(db: Database, now: dt.datetime) -> int:
         refs = [f"{q.year}-Q{(q.month - 1) // 3 + 1}" for q in quarters]
         have = {(int(c), r) for c, r in s.execute(select(Deadline.entity_id, Deadline.ref).where(
             Deadline.entity_type == "community", Deadline.kind == "needs_collection", Deadline.ref.in_(refs))).all()}
-        rows = [_row("community", c, "needs_collection", ref, q, 0, local_instant(q, 9), False, now)
+        rows = [deadline_row("community", c, "needs_collection", ref, q, 0, local_instant(q, 9), False, now)
                 for c in communities for q, ref in zip(quarters, refs, strict=True) if (c, ref) not in have]
         made = insert_deadlines(s, rows)
         uow.commit()
@@ -295,66 +278,6 @@ def ensure_needs_collection(db: Database, now: dt.datetime) -> int:
 
 
 # ------------------------------------------------------------------------------------- follow-ups
-
-
-def _open_followup(session: Session, project_id: int, exclude: int | None = None) -> bool:
-    stmt = select(Deadline.id).where(Deadline.entity_type == "project", Deadline.entity_id == project_id,
-                                     Deadline.kind == "followup_due", Deadline.status == "open")
-    if exclude is not None:
-        stmt = stmt.where(Deadline.id != exclude)
-    return session.execute(stmt.limit(1)).first() is not None
-
-
-def followup_start(session: Session, project_id: int,
-                   fired: Deadline | DueDeadline | None = None) -> tuple[dt.date, str] | None:
-    """Where the next follow-up period counts from, and the key that names it.
-
-    The latest of: entering ``in_progress`` (approval, or a failed acceptance), the latest
-    follow-up inspection, the previous reminder (its last day). On a tie the inspection wins.
-    """
-    candidates: list[tuple[dt.date, int, str]] = []
-    entered = session.execute(select(AuditEvent.id, AuditEvent.at).where(
-        AuditEvent.entity_type == "project", AuditEvent.entity_id == project_id,
-        AuditEvent.to_state == "in_progress", AuditEvent.from_state.not_in(ACTIVE))
-        .order_by(AuditEvent.seq.desc()).limit(1)).first()
-    if entered is not None:
-        candidates.append((clock.local_date(entered[1]), 1, f"entered:{entered[0]}"))
-    visit = session.execute(select(FollowUp.id, FollowUp.visited_on).where(FollowUp.project_id == project_id)
-                            .order_by(FollowUp.visited_on.desc(), FollowUp.id.desc()).limit(1)).first()
-    if visit is not None:
-        candidates.append((visit[1], 2, f"followup:{visit[0]}"))
-    last = fired
-    if last is None:
-        last = session.execute(select(Deadline).where(
-            Deadline.entity_type == "project", Deadline.entity_id == project_id, Deadline.kind == "followup_due",
-            Deadline.status == "fired").order_by(Deadline.due_at.desc(), Deadline.id.desc()).limit(1)
-        ).scalar_one_or_none()
-    if last is not None:
-        last_day = (last.due_at.astimezone(clock.SHANGHAI) - dt.timedelta(microseconds=1)).date()
-        candidates.append((last_day, 0, f"deadline:{last.id}"))
-    if not candidates:
-        return None
-    day, _prio, ref = max(candidates)
-    return day, ref
-
-
-def next_followup(session: Session, project: Project, now: dt.datetime,
-                  fired: Deadline | DueDeadline | None = None) -> int:
-    """Make the project's next ``followup_due`` deadline if it has none open; returns 1 if made.
-
-    The caller holds the project's lock (the engine's ``record_followup`` clears the open one
-    under the same lock, so the two never cross).
-    """
-    if project.state not in ACTIVE or _open_followup(session, project.id, exclude=fired.id if fired else None):
-        return 0
-    start = followup_start(session, project.id, fired)
-    if start is None:
-        return 0
-    day, ref = start
-    workdays = policy_of(session, project.policy_version_id).followup_interval_workdays
-    due, provisional = compute_due(load_calendar(session), day, workdays)
-    row = _row("project", project.id, "followup_due", ref, day, workdays, due, provisional, now)
-    return insert_deadlines(session, [row])
 
 
 def ensure_followups(db: Database, now: dt.datetime, chunk: int = 200,

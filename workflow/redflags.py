@@ -39,8 +39,8 @@ from store.models import (
     VoucherEvidence,
 )
 from workflow import audit, clock
-from workflow.engine import Actor, policy_of, resolve_post
-from workflow.services import ServiceError
+from workflow.context import Actor, policy_of, resolve_post
+from workflow.errors import ServiceError
 
 CHAIN = "flag"
 """The audit chain of an area's flag dismissals (entity id: the area)."""

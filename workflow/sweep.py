@@ -29,7 +29,9 @@ escalated (audit event + notifications), never approved.
 Each sweep also flags new provisional deadlines (a year whose official schedule is not loaded) to
 the city's administrators, once per deadline, and sends the queued e-mail / webhook copies
 (``workflow.notify``) after its transactions committed. The deadlines made lazily (fund year,
-follow-up, needs collection) are created by ``workflow.jobs``; this module only fires rows.
+follow-up, needs collection) are created by ``workflow.jobs`` with ``workflow.deadlines`` (where a fired
+follow-up reminder makes its successor, and the evaluation nudges a waiting year close); this module only
+fires rows.
 """
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from store.db import Database
 from store.models import Deadline, Finding, FundYear, Organisation, Project
 from workflow import audit, clock
+from workflow.deadlines import DueDeadline, next_followup, nudge_year_close
 from workflow.engine import SYSTEM, fire, org_chain, people_with_role, policy_of
 from workflow.notify import Message, Settings, deliver_pending, notify_many
 
@@ -113,25 +116,6 @@ class Refused(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
-
-
-@dataclass
-class DueDeadline:
-    """A deadline the sweep has locked, as plain data (not an ORM object: the engine's own deadline
-    updates then have no loaded rows to synchronise); its own update is written at the batch's end."""
-
-    id: int
-    entity_type: str
-    entity_id: int
-    kind: str
-    event: str
-    ref: str
-    start_date: dt.date
-    workdays: int
-    due_at: dt.datetime
-    provisional: bool
-    attempts: int
-    changes: dict[str, Any] = field(default_factory=dict)
 
 
 _DUE_COLUMNS = (Deadline.id, Deadline.entity_type, Deadline.entity_id, Deadline.kind, Deadline.event, Deadline.ref,
@@ -323,15 +307,6 @@ def fire_timer(run: Run, dl: DueDeadline) -> str:
     return "transitioned"
 
 
-def nudge_year_close(session: Session, fy: FundYear) -> None:
-    """The disclosure has run, or the year's evaluation is recorded: a year close that was backing off is
-    retried at the next sweep."""
-    session.execute(update(Deadline).where(
-        Deadline.entity_type == "community", Deadline.entity_id == fy.community_id, Deadline.kind == "year_close",
-        Deadline.ref == str(fy.year), Deadline.status == "open").values(next_attempt_at=None)
-        .execution_options(synchronize_session=False))
-
-
 @handles("approval_due")
 def approval_overdue(run: Run, dl: DueDeadline) -> str:
     """Art. 11: no decision within the working days after receipt — escalate; never approve."""
@@ -363,8 +338,6 @@ def followup_due(run: Run, dl: DueDeadline) -> str:
                f"跟进检查到期:{project.code} {project.title}",
                f"项目「{project.title}」({project.code})实施中,自 {dl.start_date} 起已满 {dl.workdays} 个工作日"
                f"(截至 {_due_day(dl)})未登记跟进检查。请党工委委员到现场跟进检查并登记(《细则》第十二条)。")
-    from workflow.jobs import next_followup
-
     next_followup(run.session, project, run.now, fired=dl)
     return "notified"
 
