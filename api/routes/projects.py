@@ -2,12 +2,12 @@
 # no ``from __future__ import annotations``: the event routes are built from models made at run time
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
+from fastapi import Body, Depends, Header, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import queries, services
 from api.deps import DB, Cache, CurrentViewer, expected_version, read_in_thread
-from api.routes import problems
+from api.routes import Router, problems
 from api.routes.events import article, event_body_model, label, roles_text, split, user_triggers
 from api.schemas import (
     History,
@@ -20,7 +20,7 @@ from api.schemas import (
 )
 from workflow.definitions.project import LABELS, State
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = Router(prefix="/projects", tags=["projects"])
 ProjectId = Annotated[int, Path(ge=1, le=2**53, description="项目 id")]
 StateName = Literal["draft", "preliminary_review", "joint_meeting", "shelved", "publicity", "ready_to_submit",
                     "pending_approval", "in_progress", "change_review", "acceptance", "settlement",
