@@ -8,6 +8,9 @@ socket, no uvicorn): for ``GET /api/v1/projects/{id}`` and for ``record_followup
 * **CPU per request, unprofiled**: this process's CPU (every thread: the event loop's and the thread pool's)
   across the app's calls, plus the PostgreSQL backends' (``/proc``); building the scope and collecting the
   answer cost a few microseconds of it;
+* **Python calls per request** (under the profiler, each resumption of a coroutine counted as a call): unlike
+  CPU time, it does not depend on what else the machine runs, so it shows a change in the code's work even on a
+  loaded machine;
 * **the profile by layer**: cProfile on the thread's own CPU clock (``time.thread_time``) in the event loop's
   thread and, through a wrapper around ``anyio.to_thread.run_sync``, in each thread-pool thread that runs part
   of a request; self time per function, grouped by ``bench.layers.by_layer`` with :data:`HTTP_LAYERS`.
@@ -180,7 +183,7 @@ def run(url: str, admin_url: str, pids: list[int], followup: str, n: int, top: i
               f"after {max(20, n // 10)} of warm-up, rotating over {len(pids)} projects; load average "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"{'request':<34} {'CPU ms/request: app':>20} {'+ pg':>6} {'= server':>9}  "
-              f"{'profiled (thread CPU)':>21}")
+              f"{'profiled (thread CPU)':>21} {'Python calls':>12}")
         for name, method, path, headers, body in cases:
             await batch(method, path, headers, body, max(20, n // 10))  # warm-up: caches, pool, compiled SQL
             before = meter.snapshot()
@@ -192,8 +195,9 @@ def run(url: str, admin_url: str, pids: list[int], followup: str, n: int, top: i
                 await batch(method, path, headers, body, n)
             profiles[name] = threads.stats()
             _layers, total = by_layer(profiles[name], HTTP_LAYERS)
+            calls = profiles[name].total_calls / n  # type: ignore[attr-defined]
             print(f"{name:<34} {app_ms:>20.2f} {pg_ms:>6.2f} {app_ms + pg_ms:>9.2f}  {total * 1000 / n:>18.2f} ms"
-                  f"  load {os.getloadavg()[0]:.2f}", flush=True)
+                  f" {calls:>12,.0f}  load {os.getloadavg()[0]:.2f}", flush=True)
 
     try:
         uvloop.run(main())
