@@ -49,6 +49,26 @@ HTTP_LAYERS: list[tuple[str, str]] = [
 ]
 
 
+# steps of a request, by the cumulative CPU of the function that does each (in whichever thread it ran)
+STEPS: list[tuple[str, str, str]] = [
+    ("the engine's transition (workflow.services.fire_event)", "workflow/services.py", "fire_event"),
+    ("authentication (api.deps.optional_viewer: token, posts)", "api/deps.py", "optional_viewer"),
+    ("the project read (api.queries.project_detail)", "api/queries.py", "project_detail"),
+]
+
+
+def by_step(stats: pstats.Stats) -> tuple[dict[str, float], float]:
+    """Cumulative seconds of each of :data:`STEPS` and the profile's total (self time of every function)."""
+    out = {name: 0.0 for name, _, _ in STEPS}
+    total = 0.0
+    for (filename, _line, func), (_cc, _nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        total += tt
+        for name, tail, wanted in STEPS:
+            if func == wanted and filename.endswith(tail):
+                out[name] += ct
+    return out, total
+
+
 class Asgi:
     """Calls an ASGI app the way a server would, for one request at a time; no network."""
 
@@ -212,6 +232,13 @@ def run(url: str, admin_url: str, pids: list[int], followup: str, n: int, top: i
             for layer, seconds in sorted(layers.items(), key=lambda kv: -kv[1]):
                 if seconds > 0:
                     print(f"  {100 * seconds / total:5.1f} %  {seconds * 1000 / n:6.3f} ms  {layer}")
+            steps, _total = by_step(stats)
+            print("  by step (cumulative):")
+            for step, seconds in steps.items():
+                print(f"  {100 * seconds / total:5.1f} %  {seconds * 1000 / n:6.3f} ms  {step}")
+            rest = total - sum(steps.values())
+            print(f"  {100 * rest / total:5.1f} %  {rest * 1000 / n:6.3f} ms  the rest: HTTP handling (ASGI, middleware, "
+                  "routing, dependencies, body, answer), thread hand-offs")
             if top:
                 stats.sort_stats("tottime").print_stats(top)
                 stats.sort_stats("cumulative").print_stats(r"/(workflow|store|api)/", top)
