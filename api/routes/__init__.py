@@ -14,6 +14,8 @@ from starlette.types import Scope
 from api.errors import Problem
 
 PREFIX = "/api/v1"
+#: event routes per router (api.routes.projects): a request for an event tries this router's routes, not all
+EVENTS_PER_ROUTER = 6
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -33,7 +35,9 @@ class Router(APIRouter):
 
     * the version is this router's own (it includes none: the sum is its own), without the loop;
     * a request whose path does not start with what every route of this router starts with (``/api/v1/projects``,
-      ``/api/v1/`` …) does not match any of them: answered at once, without trying each route's pattern.
+      ``/api/v1/`` …), or, when every route's path ends in a fixed segment (``…/events/record_followup``), whose
+      last segment is none of those, does not match any of them: answered at once, without trying each route's
+      pattern.
 
     The routes, their order and the OpenAPI document are the same as with a plain ``APIRouter``.
     """
@@ -52,9 +56,23 @@ class Router(APIRouter):
             paths = [str(getattr(route, "path", "")) for route in self.routes]
             head = os.path.commonprefix(paths).split("{", 1)[0] if paths and all(paths) else ""
             prefix = self._prefixes[mounted] = mounted + head
-        if prefix and not get_route_path(scope).startswith(prefix):
+        path = get_route_path(scope)
+        if prefix and not path.startswith(prefix):
+            return Match.NONE, {}
+        lasts = self._last_segments
+        if lasts and path.rsplit("/", 1)[-1] not in lasts:
             return Match.NONE, {}
         return super().matches(scope)
+
+    @property
+    def _last_segments(self) -> frozenset[str]:
+        """The last segments of the routes' paths, or empty when one of them is a parameter (or there are none)."""
+        found: frozenset[str] | None = self.__dict__.get("_last_cache")
+        if found is None or self.__dict__.get("_last_version") != self._routes_version:
+            lasts = [str(getattr(route, "path", "")).rsplit("/", 1)[-1] for route in self.routes]
+            found = frozenset(lasts) if lasts and all(x and "{" not in x for x in lasts) else frozenset()
+            self.__dict__["_last_cache"], self.__dict__["_last_version"] = found, self._routes_version
+        return found
 
     @property
     def _prefixes(self) -> dict[int, str]:
@@ -86,5 +104,5 @@ def api_routers() -> list[APIRouter]:
         system,
     )
 
-    return [module.router for module in (auth, system, needs, projects, fund_years, procurement, public, admin, org,
-                                         documents, flags, inspections)]
+    return [router for module in (auth, system, needs, projects, fund_years, procurement, public, admin, org, documents,
+                                  flags, inspections) for router in getattr(module, "routers", [module.router])]
