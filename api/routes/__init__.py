@@ -5,7 +5,6 @@ import os
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi import routing as fastapi_routing
 from fastapi.routing import _get_scope_included_router
 from starlette._utils import get_route_path
 from starlette.routing import Match
@@ -51,11 +50,12 @@ class Router(APIRouter):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         included = _get_scope_included_router(scope)
         mounted = included.include_context.prefix if included is not None else ""
-        prefix = self._prefixes.get(mounted)
+        key = (mounted, self._routes_version)
+        prefix = self._prefixes.get(key)
         if prefix is None:
             paths = [str(getattr(route, "path", "")) for route in self.routes]
             head = os.path.commonprefix(paths).split("{", 1)[0] if paths and all(paths) else ""
-            prefix = self._prefixes[mounted] = mounted + head
+            prefix = self._prefixes[key] = mounted + head
         path = get_route_path(scope)
         if prefix and not path.startswith(prefix):
             return Match.NONE, {}
@@ -75,15 +75,15 @@ class Router(APIRouter):
         return found
 
     @property
-    def _prefixes(self) -> dict[int, str]:
-        cache: dict[int, str] | None = self.__dict__.get("_prefix_cache")
+    def _prefixes(self) -> dict[tuple[str, int], str]:
+        """What every route's path starts with, by (the prefix the router is included under, routes version)."""
+        cache: dict[tuple[str, int], str] | None = self.__dict__.get("_prefix_cache")
         if cache is None:
             cache = self.__dict__["_prefix_cache"] = {}
         return cache
 
 
-assert hasattr(APIRouter, "_get_routes_version") and hasattr(fastapi_routing, "_get_scope_included_router"), \
-    "FastAPI changed its routing: review api.routes.Router"
+assert hasattr(APIRouter, "_get_routes_version"), "FastAPI changed its routing: review api.routes.Router"
 
 
 def api_routers() -> list[APIRouter]:
