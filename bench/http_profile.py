@@ -151,7 +151,7 @@ class ThreadProfiles:
             yield
         finally:
             prof.disable()
-            anyio.to_thread.run_sync = real  # type: ignore[assignment]
+            anyio.to_thread.run_sync = real
 
     def stats(self) -> pstats.Stats:
         out = pstats.Stats(self.profiles[0])
