@@ -128,7 +128,13 @@ def can_read(viewer: Viewer, chain: dict[str, int]) -> bool:
 
 
 def require_read(session: Session, viewer: Viewer, community_id: int) -> dict[str, int]:
-    chain = community_chain(session, community_id)
+    return require_read_chain(viewer, community_id, community_chain(session, community_id))
+
+
+def require_read_chain(viewer: Viewer, community_id: int, chain: dict[str, int]) -> dict[str, int]:
+    """:func:`require_read` with the community's chain read already (in the statement that read the record)."""
+    if chain.get("community") != community_id:
+        raise NotFound(f"社区 #{community_id} 不存在", code="community.not_found")
     if not can_read(viewer, chain):
         raise Forbidden("您在该社区及其所属大社区没有岗位,无权查看或操作其记录", code="auth.not_in_community")
     return chain

@@ -5,7 +5,7 @@ from fastapi import FastAPI
 
 from api import errors, openapi
 from api.middleware import RequestGuard, wrap_outermost
-from api.routes import api_router
+from api.routes import PREFIX, api_routers
 from api.settings import Settings
 
 
@@ -14,7 +14,8 @@ def install(app: FastAPI, settings: Settings | None = None) -> None:
     errors.install(app)
     app.add_middleware(RequestGuard, limit=app.state.settings.body_max_bytes)
     wrap_outermost(app)  # security headers on every answer of the app
-    app.include_router(api_router())
+    for router in api_routers():
+        app.include_router(router, prefix=PREFIX)
     from api.routes.documents import short_router  # /v/{code}: the address printed on paper
 
     app.include_router(short_router)

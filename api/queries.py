@@ -13,7 +13,7 @@ from sqlalchemy import Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from api.auth import PostHeld, Viewer, readable_communities, require_admin, require_read
+from api.auth import PostHeld, Viewer, readable_communities, require_admin, require_read, require_read_chain
 from api.errors import ApiError, Forbidden, NotFound
 from api.reads import ReadCache
 from rules import project as r_project
@@ -42,6 +42,7 @@ from store.models import (
     VoucherEvidence,
 )
 from workflow import clock
+from workflow.context import chain_from
 from workflow.engine import ROLE_LABELS, ROLE_LEVEL, org_chain, policy_of
 from workflow.machines import Workflow, workflow_for
 from workflow.public import public_name
@@ -234,9 +235,17 @@ _PID: BindParameter[int] = bindparam("pid")
 
 # what every request reads: the version (the cache key), what decides who may read and which parts
 # exist, and the open deadlines (the sweep may close one without an event), in one round trip
-_HEAD = (select(_PJ.c.version, _PJ.c.community_id, _PJ.c.state, _PJ.c.approval_round, *_DEADLINE_ROW)
+# (the community's chain too: read afresh, as ``workflow.context.org_chain`` would, without its own round trip)
+_COMMUNITY, _AREA, _CITY = _OR.alias("community_org"), _OR.alias("parent_org"), _OR.alias("grandparent_org")
+_HEAD = (select(_PJ.c.version, _PJ.c.community_id, _PJ.c.state, _PJ.c.approval_round,
+                _COMMUNITY.c.level, _COMMUNITY.c.parent_id, _AREA.c.level, _AREA.c.parent_id, _CITY.c.level,
+                *_DEADLINE_ROW)
+         .outerjoin(_COMMUNITY, _COMMUNITY.c.id == _PJ.c.community_id)
+         .outerjoin(_AREA, _AREA.c.id == _COMMUNITY.c.parent_id)
+         .outerjoin(_CITY, _CITY.c.id == _AREA.c.parent_id)
          .outerjoin(_DL, and_(_DL.c.entity_type == "project", _DL.c.entity_id == _PJ.c.id, _DL.c.status == "open"))
          .where(_PJ.c.id == _PID).order_by(_DL.c.due_at))
+_HEAD_DEADLINE = 9  # where the deadline's columns start in a row of _HEAD
 _ROW = (select(_PJ, _FY.c.year, _PE.c.display_name.label("proposer_name"), _OR.c.code.label("org_code"),
                _OR.c.name.label("org_name"), _OR.c.level.label("org_level"))
         .join(_FY, _FY.c.id == _PJ.c.fund_year_id).join(_PE, _PE.c.id == _PJ.c.proposer_id)
@@ -274,7 +283,9 @@ def project_detail(session: Session, viewer: Viewer, pid: int, cache: ReadCache 
         if not head:
             raise NotFound(f"项目 #{pid} 不存在", code="project.not_found")
         version, community_id, state, approval_round = head[0][:4]
-        chain = require_read(session, viewer, community_id)
+        level = head[0][4]
+        chain = chain_from(community_id, *head[0][4:_HEAD_DEADLINE]) if level is not None else {}
+        chain = require_read_chain(viewer, community_id, chain)
         cached = cache.get((pid, version)) if cache is not None else None
         if cached is not None:
             static = cached
@@ -287,7 +298,7 @@ def project_detail(session: Session, viewer: Viewer, pid: int, cache: ReadCache 
             break
         # an event committed between the reads: read again, all of it
     wf = workflow_for("project")
-    open_deadlines = [tuple(r[4:]) for r in head if r[4] is not None]
+    open_deadlines = [tuple(r[_HEAD_DEADLINE:]) for r in head if r[_HEAD_DEADLINE] is not None]
     return {**static, "deadlines": deadline_views(session, open_deadlines),
             "allowed_events": allowed_events(wf, static["state"], viewer, chain)}
 

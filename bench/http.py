@@ -8,6 +8,7 @@ audit event, a follow-up row and its deadline change, then renders the project),
 
     python bench/http.py [--workers 2] [--seconds 5] [--clients 1,8,32] [--projects 64]
                          [--load wrk|python] [--keep] [--json]
+    python bench/http.py --profile [--requests 300] [--top 0]   # in-process, CPU by layer (bench/http_profile.py)
 
 **Load generator.** ``wrk`` (Debian package ``wrk``) when it is installed: a separate C process with
 one thread and N keep-alive connections (closed loop: each connection sends its next request when the
@@ -408,6 +409,13 @@ def machine_facts(url: str, workers: int, load: str, why: str) -> list[str]:
     ]
 
 
+def followup_body() -> str:
+    """The body of every ``record_followup`` request."""
+    from workflow import clock
+
+    return json.dumps({"visited_on": clock.today().isoformat(), "notes": "现场查看,施工进度正常。"}, ensure_ascii=False)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--serve-worker", type=int, help=argparse.SUPPRESS)
@@ -423,6 +431,11 @@ def main() -> None:
     ap.add_argument("--plain-server", action="store_true",
                     help="serve with h11 and asyncio instead of uvicorn's standard extras (httptools, uvloop) that "
                          "the service runs with; the summary is not recorded")
+    ap.add_argument("--profile", action="store_true",
+                    help="no server and no load: call the app in this process and print its CPU per request and "
+                         "a profile grouped by layer (bench/http_profile.py)")
+    ap.add_argument("--requests", type=int, default=300, help="--profile: requests per endpoint")
+    ap.add_argument("--top", type=int, default=0, help="--profile: also print the profile's top N functions")
     args = ap.parse_args()
     global SERVER_EXTRAS
     SERVER_EXTRAS = not args.plain_server
@@ -440,6 +453,15 @@ def main() -> None:
     print(f"preparing the database (demo data and {args.projects} projects in progress) …", flush=True)
     url = prepare_database(admin_url, args.projects)
     pids = pick_projects(url)
+    if args.profile:
+        from bench.http_profile import run as run_profile
+
+        try:
+            run_profile(url, admin_url, pids, followup_body(), args.requests, args.top)
+        finally:
+            if not args.keep:
+                drop_database(admin_url)
+        return
     port = free_port()
     procs = start_server(url, port, args.workers)
     base = f"http://127.0.0.1:{port}"
@@ -447,13 +469,11 @@ def main() -> None:
     try:
         import httpx
 
-        from workflow import clock
         from workflow.demo import DEMO_PASSWORD
 
         token = httpx.post(f"{base}/api/v1/auth/token", data={"username": "gw_weiyuan1", "password": DEMO_PASSWORD},
                            timeout=30).json()["access_token"]
-        followup = json.dumps({"visited_on": clock.today().isoformat(), "notes": "现场查看,施工进度正常。"},
-                              ensure_ascii=False)
+        followup = followup_body()
         endpoints = [
             Endpoint("GET /api/v1/ping (trivial)", "GET", "/api/v1/ping", auth=False),
             Endpoint("GET /api/v1/projects/{id}", "GET", "/api/v1/projects/{id}"),

@@ -31,11 +31,13 @@ def _key(func: tuple[str, int, str]) -> str:
     return f"{filename}:{name}"
 
 
-def by_layer(prof: Any) -> tuple[dict[str, float], float]:
-    """Self seconds per layer and in total."""
-    stats = pstats.Stats(prof)
-    compiled = [(layer, re.compile(pattern)) for layer, pattern in LAYERS]
-    out: dict[str, float] = {layer: 0.0 for layer, _ in LAYERS}
+def by_layer(prof: Any, layers: list[tuple[str, str]] | None = None) -> tuple[dict[str, float], float]:
+    """Self seconds per layer and in total; ``prof`` a profile or a :class:`pstats.Stats` (several merged),
+    ``layers`` another grouping than :data:`LAYERS` (same form)."""
+    stats = prof if isinstance(prof, pstats.Stats) else pstats.Stats(prof)
+    layers = LAYERS if layers is None else layers
+    compiled = [(layer, re.compile(pattern)) for layer, pattern in layers]
+    out: dict[str, float] = {layer: 0.0 for layer, _ in layers}
     total = 0.0
     for func, (_cc, _nc, tt, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         key = _key(func)

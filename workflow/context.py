@@ -97,15 +97,20 @@ def org_chain(session: Session, org_id: int) -> dict[str, int]:
     memo: dict[int, dict[str, int]] = session.info.setdefault(_CHAIN_MEMO, {})
     found = memo.get(org_id)
     if found is None:
-        level, parent, parent_level, grandparent, grandparent_level = session.execute(
-            _CHAIN, {"org_id": org_id}).one()
-        found = {str(level): org_id}
-        if parent is not None and parent_level is not None:
-            found[str(parent_level)] = int(parent)
-            if grandparent is not None and grandparent_level is not None:
-                found[str(grandparent_level)] = int(grandparent)
-        memo[org_id] = found
+        found = memo[org_id] = chain_from(org_id, *session.execute(_CHAIN, {"org_id": org_id}).one())
     return dict(found)
+
+
+def chain_from(org_id: int, level: Any, parent: Any, parent_level: Any, grandparent: Any,
+               grandparent_level: Any) -> dict[str, int]:
+    """The chain of ``org_id`` from the columns ``_CHAIN`` reads (its level, its parent's id and level, its
+    grandparent's id and level), for a statement that reads them joined to something else."""
+    found = {str(level): org_id}
+    if parent is not None and parent_level is not None:
+        found[str(parent_level)] = int(parent)
+        if grandparent is not None and grandparent_level is not None:
+            found[str(grandparent_level)] = int(grandparent)
+    return found
 
 
 def forget_org_chains(session: Session) -> None:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api import queries, services
 from api.deps import DB, AppSettings, CurrentViewer, read_in_thread
 from api.errors import PayloadTooLarge, UnsupportedMediaType
-from api.routes import problems
+from api.routes import Router, problems
 from api.schemas import (
     AuditVerifyOut,
     CalendarImportOut,
@@ -25,7 +25,7 @@ from api.schemas import (
 from rules.text import control_character
 from workflow.fields import Length, LineText
 
-router = APIRouter(tags=["administration"])
+router = Router(tags=["administration"])
 PersonId = Annotated[int, Path(ge=1, le=2**53)]
 
 

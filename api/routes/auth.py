@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 
 from api import auth
 from api.deps import DB, AppSettings, CurrentViewer, client_ip
-from api.routes import problems
+from api.routes import Router, problems
 from api.schemas import SessionOut, TokenOut
 from api.settings import CSRF_COOKIE, SESSION_COOKIE, Settings
 from workflow import clock
 from workflow.fields import Length, LineText, SecretText
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = Router(prefix="/auth", tags=["auth"])
 
 
 class LoginForm:

@@ -20,14 +20,14 @@ from api import auth, queries
 from api.deps import DB, CurrentViewer, read_in_thread
 from api.errors import ApiError, Forbidden, NotAuthenticated, NotFound
 from api.reads import reading
-from api.routes import problems
+from api.routes import Router, problems
 from api.schemas import DocumentList, VerifyOut
 from documents import KINDS, FontMissing, excel
 from store.db import Database
 from workflow import archive, papers
 from workflow.engine import org_chain
 
-router = APIRouter(tags=["documents"])
+router = Router(tags=["documents"])
 short_router = APIRouter(tags=["documents"])
 
 DocumentKind = Literal["application_form", "notice", "minutes", "board_record", "acceptance_record",

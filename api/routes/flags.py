@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import auth
 from api.deps import DB, CurrentViewer, read_in_thread
 from api.errors import ApiError, Forbidden, NotFound
-from api.routes import problems
+from api.routes import Router, problems
 from api.schemas import FlagDismissIn, FlagList, FlagOut
 from store.db import Database
 from store.models import Organisation
 from workflow import redflags
 from workflow.services import ServiceError
 
-router = APIRouter(tags=["inspection"])
+router = Router(tags=["inspection"])
 AreaCode = Annotated[str, Path(min_length=1, max_length=32, description="大社区代码,如 A01")]
 FlagKey = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[a-z_]+-[0-9a-f]{16}$",
                               description="疑点标识(列表中的 key)")]

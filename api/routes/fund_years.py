@@ -2,15 +2,15 @@
 # no ``from __future__ import annotations``: the event routes are built from models made at run time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Response
+from fastapi import Body, Depends, Path, Response
 
 from api import queries, services
 from api.deps import DB, CurrentViewer, expected_version, read_in_thread
-from api.routes import problems
+from api.routes import Router, problems
 from api.routes.events import article, event_body_model, label, roles_text, split, user_triggers
 from api.schemas import FundYearEventResult, FundYearOpenIn, FundYearOut, History
 
-router = APIRouter(prefix="/fund-years", tags=["fund years"])
+router = Router(prefix="/fund-years", tags=["fund years"])
 Community = Annotated[int, Path(ge=1, le=2**53, description="社区 id")]
 Year = Annotated[int, Path(ge=2000, le=2100, description="年度")]
 IfMatch = Annotated[int | None, Depends(expected_version)]

@@ -8,18 +8,18 @@ reads its own findings and submits their rectification; anyone else is refused, 
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import Body, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api import inspections
 from api.deps import DB, CurrentViewer, expected_version, read_in_thread
-from api.routes import problems
+from api.routes import Router, problems
 from api.routes.events import article, event_body_model, label, roles_text, split, user_triggers
 from api.schemas import OutcomeOut
 from workflow.fields import Date, Id, Length, LineText
 
-router = APIRouter(tags=["inspections"])
+router = Router(tags=["inspections"])
 InspectionId = Annotated[int, Path(ge=1, le=2**53, description="检查 id")]
 FindingId = Annotated[int, Path(ge=1, le=2**53, description="检查发现 id")]
 Community = Annotated[int, Path(ge=1, le=2**53, description="社区 id")]

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from api import public as public_side
 from api import queries, services
 from api.deps import DB, CurrentViewer, read_in_thread
-from api.routes import problems
+from api.routes import Router, problems
 from api.schemas import NeedAnswerIn, NeedIn, NeedOut
 
-router = APIRouter(prefix="/needs", tags=["needs"])
+router = Router(prefix="/needs", tags=["needs"])
 
 
 @router.post("", response_model=NeedOut, status_code=201, responses=problems(401, 403, 404, 413, 415, 422))

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi import File, Path, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api import services
 from api.deps import DB, AppSettings, CurrentViewer, client_ip, read_in_thread
 from api.errors import PayloadTooLarge, Unprocessable
 from api.middleware import UPLOAD_PATHS
-from api.routes import problems
+from api.routes import Router, problems
 from api.schemas import (
     ActivateIn,
     ActivateOut,
@@ -27,7 +27,7 @@ from api.schemas import (
     RosterImportOut,
 )
 
-router = APIRouter(tags=["administration"])
+router = Router(tags=["administration"])
 OrgId = Annotated[int, Path(ge=1, le=2**53, description="组织 id")]
 #: the largest roster file accepted over HTTP
 ROSTER_MAX_BYTES = UPLOAD_PATHS["/api/v1/admin/orgs/import"]

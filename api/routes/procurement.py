@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from api import queries
 from api.deps import DB, CurrentViewer, read_in_thread
-from api.routes import problems
+from api.routes import Router, problems
 from api.schemas import CatalogOut
 
-router = APIRouter(prefix="/procurement-catalog", tags=["policy"])
+router = Router(prefix="/procurement-catalog", tags=["policy"])
 
 
 @router.get("", response_model=CatalogOut, responses=problems(401, 403, 404, 422))

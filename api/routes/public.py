@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 
 from api import public as public_side
 from api import queries, services
 from api.deps import DB, AppSettings, client_ip, read_in_thread
-from api.routes import problems
+from api.routes import Router, problems
 from api.schemas import (
     AuditRootList,
     CommunityOut,
@@ -25,7 +25,7 @@ from api.schemas import (
 )
 from workflow.fields import Date
 
-router = APIRouter(prefix="/public", tags=["public"])
+router = Router(prefix="/public", tags=["public"])
 NoticeId = Annotated[int, Path(ge=1, le=2**53, description="公示 id")]
 
 

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from api import queries
 from api.deps import DB, CurrentViewer, read_in_thread
-from api.routes import problems
+from api.routes import Router, problems
 from api.schemas import MeOut, Ping, WorkdayAfterOut
 from workflow.describe import describe
 from workflow.fields import Date
 
-router = APIRouter(tags=["system"])
+router = Router(tags=["system"])
 
 
 @router.get("/ping", response_model=Ping)
