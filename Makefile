@@ -97,7 +97,7 @@ typecheck: install
 
 # Every benchmark (not the helper modules), then one table of all their targets (bench/summary.py reads the
 # results each one records in var/bench/).
-BENCH_HELPERS = bench/machine_info.py bench/summary.py bench/layers.py
+BENCH_HELPERS = bench/machine_info.py bench/summary.py bench/layers.py bench/http_profile.py
 
 bench: install benchdeps
 	@for f in $(filter-out $(BENCH_HELPERS),$(wildcard bench/*.py)); do \

@@ -35,6 +35,17 @@ def get_database(app: FastAPI) -> Database:
     return database
 
 
+def freeze_heap() -> None:
+    """Put everything alive now out of the garbage collector's way (``gc.freeze``): the app, its routes and the
+    pydantic validators and serialisers FastAPI built for them, the imported modules. They live as long as the
+    process, and traversing them is slow (pydantic-core's objects): unfrozen, every full collection of a served
+    worker took ~140 ms (measured on `/admin`, one request in twenty), the p95 of a 20 ms page."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(database: Database | None = None, scheduler_mode: str | None = None) -> FastAPI:
     """A new application; pass ``database`` to serve a given one (tests), else it is opened lazily.
 
@@ -52,6 +63,8 @@ def create_app(database: Database | None = None, scheduler_mode: str | None = No
         import scheduler
 
         to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
+        if database is None:  # the served app (``uvicorn api.app:app``, one per worker), not a test's
+            freeze_heap()
         handle = scheduler.start(get_database(app), leader=mode) if mode != "never" else None
         try:
             yield
