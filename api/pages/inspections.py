@@ -3,6 +3,8 @@ regular inspections (plan, pack, findings) and each finding's rectification and 
 services and access rules as ``/api/v1/inspections``, ``/api/v1/findings`` and ``/api/v1/areas/{code}/flags``."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -154,13 +156,6 @@ def _with_events(session: Session, viewer: Viewer, entity_type: str, record: dic
     return {**record, "allowed_events": allowed_events(workflow_for(entity_type), record["state"], viewer, chain)}
 
 
-def _inspection(session: Session, viewer: Viewer, iid: int, failed: Failed | None) -> dict[str, Any]:
-    record = _with_events(session, viewer, "inspection", api_inspections.inspection_detail(session, viewer, iid))
-    ctx = FormContext(session=session, viewer=viewer, record=record)
-    forms = event_forms("inspection", record, f"/inspections/{iid}", ctx, failed)
-    return {"i": record, "forms": forms, "refusal": orphan_refusal(forms, failed)}
-
-
 def _flash(entity_type: str, request: Request) -> str:
     done = request.query_params.get("done", "")
     if done == "plan":
@@ -169,63 +164,58 @@ def _flash(entity_type: str, request: Request) -> str:
     return f"已办理:{label}" if label else ""
 
 
-async def _render_inspection(request: Request, viewer: Viewer, iid: int, failed: Failed | None = None,
-                             status: int = 200) -> Response:
-    context = await read(request, _inspection, viewer, iid, failed)
-    return render(request, "inspection.html", {**context, "flash": "" if failed else _flash("inspection", request)},
-                  viewer=viewer, title=f"定期检查 #{iid}", status=status)
+@dataclass(frozen=True)
+class _Kind:
+    """An inspection or a finding as a page: its own workflow, its record's reader and its template."""
+
+    entity_type: str
+    path: str
+    """``/inspections`` or ``/findings``: the page is ``{path}/{id}``, its events ``{path}/{id}/events/{trigger}``."""
+    detail: Callable[[Session, Viewer, int], dict[str, Any]]
+    template: str
+    name: str
+    """The record's name in the template (``i`` or ``f``)."""
+    title: str
 
 
-@router.get("/inspections/{iid}")
-async def inspection_page(request: Request, iid: Id) -> Response:
-    return await _render_inspection(request, await page_viewer(request), iid)
+def _add_pages(kind: _Kind) -> None:
+    """The page of one record of ``kind`` and the form posts of its events (one shape for both kinds)."""
+
+    def record_page(session: Session, viewer: Viewer, rid: int, failed: Failed | None) -> dict[str, Any]:
+        record = _with_events(session, viewer, kind.entity_type, kind.detail(session, viewer, rid))
+        ctx = FormContext(session=session, viewer=viewer, record=record)
+        forms = event_forms(kind.entity_type, record, f"{kind.path}/{rid}", ctx, failed)
+        return {kind.name: record, "forms": forms, "refusal": orphan_refusal(forms, failed)}
+
+    async def rendered(request: Request, viewer: Viewer, rid: int, failed: Failed | None = None,
+                       status: int = 200) -> Response:
+        context = await read(request, record_page, viewer, rid, failed)
+        flash = "" if failed else _flash(kind.entity_type, request)
+        return render(request, kind.template, {**context, "flash": flash}, viewer=viewer,
+                      title=f"{kind.title} #{rid}", status=status)
+
+    async def page(request: Request, rid: Id) -> Response:
+        return await rendered(request, await page_viewer(request), rid)
+
+    async def event(request: Request, rid: Id,
+                    trigger: str) -> Response:
+        db = database(request)
+
+        def fire(viewer: Viewer, payload: dict[str, Any], reason: str, as_role: str | None,
+                 version: int | None) -> None:
+            api_inspections.fire(db, viewer, kind.entity_type, rid, trigger, payload, reason=reason,
+                                 as_role=as_role, expected_version=version)
+
+        async def rerender(viewer: Viewer, failed: Failed, status: int) -> Response:
+            return await rendered(request, viewer, rid, failed, status)
+
+        return await post_event(request, kind.entity_type, trigger, fire, rerender,
+                                f"{kind.path}/{rid}?done={trigger}")
+
+    router.add_api_route(f"{kind.path}/{{rid}}", page, methods=["GET"], name=f"{kind.entity_type}_page")
+    router.add_api_route(f"{kind.path}/{{rid}}/events/{{trigger}}", event, methods=["POST"],
+                         name=f"{kind.entity_type}_event")
 
 
-@router.post("/inspections/{iid}/events/{trigger}")
-async def inspection_event(request: Request, iid: Id, trigger: str) -> Response:
-    db = database(request)
-
-    def fire(viewer: Viewer, payload: dict[str, Any], reason: str, as_role: str | None, version: int | None) -> None:
-        api_inspections.fire(db, viewer, "inspection", iid, trigger, payload, reason=reason, as_role=as_role,
-                             expected_version=version)
-
-    async def rerender(viewer: Viewer, failed: Failed, status: int) -> Response:
-        return await _render_inspection(request, viewer, iid, failed, status)
-
-    return await post_event(request, "inspection", trigger, fire, rerender, f"/inspections/{iid}?done={trigger}")
-
-
-# -------------------------------------------------------------------------------------------- findings
-
-
-def _finding(session: Session, viewer: Viewer, fid: int, failed: Failed | None) -> dict[str, Any]:
-    record = _with_events(session, viewer, "finding", api_inspections.finding_detail(session, viewer, fid))
-    ctx = FormContext(session=session, viewer=viewer, record=record)
-    forms = event_forms("finding", record, f"/findings/{fid}", ctx, failed)
-    return {"f": record, "forms": forms, "refusal": orphan_refusal(forms, failed)}
-
-
-async def _render_finding(request: Request, viewer: Viewer, fid: int, failed: Failed | None = None,
-                          status: int = 200) -> Response:
-    context = await read(request, _finding, viewer, fid, failed)
-    return render(request, "finding.html", {**context, "flash": "" if failed else _flash("finding", request)},
-                  viewer=viewer, title=f"检查发现 #{fid}", status=status)
-
-
-@router.get("/findings/{fid}")
-async def finding_page(request: Request, fid: Id) -> Response:
-    return await _render_finding(request, await page_viewer(request), fid)
-
-
-@router.post("/findings/{fid}/events/{trigger}")
-async def finding_event(request: Request, fid: Id, trigger: str) -> Response:
-    db = database(request)
-
-    def fire(viewer: Viewer, payload: dict[str, Any], reason: str, as_role: str | None, version: int | None) -> None:
-        api_inspections.fire(db, viewer, "finding", fid, trigger, payload, reason=reason, as_role=as_role,
-                             expected_version=version)
-
-    async def rerender(viewer: Viewer, failed: Failed, status: int) -> Response:
-        return await _render_finding(request, viewer, fid, failed, status)
-
-    return await post_event(request, "finding", trigger, fire, rerender, f"/findings/{fid}?done={trigger}")
+_add_pages(_Kind("inspection", "/inspections", api_inspections.inspection_detail, "inspection.html", "i", "定期检查"))
+_add_pages(_Kind("finding", "/findings", api_inspections.finding_detail, "finding.html", "f", "检查发现"))
