@@ -26,7 +26,7 @@ async def overview(request: Request, year: Annotated[int | None, Query(ge=2000, 
     data = await read(request, reads.overview, viewer, chosen, sort if sort in reads.OVERVIEW_SORTS else "community",
                       order == "desc", offset)
     summaries = await read(request, area_summaries, viewer, chosen)
-    can_inspect = bool({p.role for p in viewer.posts} & set(r_inspection.READERS))
+    can_inspect = bool({p.role for p in viewer.posts} & r_inspection.READERS)  # as the navigation's 检查
     return render(request, "overview.html", {"data": data, "sorts": reads.OVERVIEW_SORTS, "summaries": summaries,
                                              "can_inspect": can_inspect,
                                              "years": list(range(clock.today().year + 1, clock.today().year - 5, -1))},

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from api.auth import Viewer
 from api.settings import CSRF_COOKIE
+from rules import inspection as r_inspection
 from rules.money import format_yuan
 from workflow import clock
 from workflow.engine import ROLE_LABELS, ROLE_LEVEL
@@ -83,7 +84,7 @@ def nav(viewer: Viewer | None) -> list[tuple[str, str]]:
         items += [("/needs", "群众需求"), ("/projects", "项目"), ("/fund-years", "经费年度")]
     if roles & (AREA_ROLES | {"city_admin"}):
         items.append(("/overview", "总览"))
-    if roles & {"working_secretary", "working_member", "finance_officer"}:
+    if roles & r_inspection.READERS:
         items.append(("/inspections", "检查"))  # 第十八条、第十九条: inspections, findings, red flags
     if "supervisor" in roles:
         items.append(("/trail", "全程记录"))
