@@ -16,13 +16,14 @@ from documents import model as m
 from rules import inspection as r_inspection
 from rules import workflow as r_workflow
 from rules.money import format_yuan
-from store.models import Finding, Inspection, Organisation, Person, Project
+from store.models import Finding, Inspection, Organisation, Project
 from workflow import audit, clock
 from workflow.definitions import finding as finding_def
 from workflow.definitions import inspection as inspection_def
 from workflow.engine import Actor, org_chain, resolve_post
 from workflow.papers import finding_dues as finding_dues
 from workflow.papers import pack as pack
+from workflow.papers import person_names
 from workflow.services import ServiceError, current_policy, require_open_community
 
 INSPECTORS = ("working_member", "working_secretary")
@@ -101,15 +102,8 @@ def load_inspection(session: Session, inspection_id: int) -> Inspection | None:
     return session.get(Inspection, inspection_id)
 
 
-def _names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {int(i): str(n) for i, n in session.execute(select(Person.id, Person.display_name)
-                                                       .where(Person.id.in_(ids)))}
-
-
 def inspection_out(session: Session, row: Inspection) -> dict[str, Any]:
-    names = _names(session, {row.planned_by})
+    names = person_names(session, {row.planned_by})
     community = session.execute(select(Organisation.name).where(Organisation.id == row.community_id)).scalar_one()
     count = len(session.execute(select(Finding.id).where(Finding.inspection_id == row.id)).all())
     return {"id": row.id, "area_id": row.area_id, "community_id": row.community_id, "community_name": community,
@@ -120,7 +114,7 @@ def inspection_out(session: Session, row: Inspection) -> dict[str, Any]:
 
 
 def finding_out(session: Session, row: Finding, due: dt.datetime | None = None) -> dict[str, Any]:
-    names = _names(session, {i for i in (row.recorded_by, row.submitted_by, row.verified_by) if i is not None})
+    names = person_names(session, {row.recorded_by, row.submitted_by, row.verified_by})
     code = (session.execute(select(Project.code).where(Project.id == row.project_id)).scalar_one_or_none()
             if row.project_id is not None else None)
     return {"id": row.id, "inspection_id": row.inspection_id, "community_id": row.community_id,

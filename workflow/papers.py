@@ -100,7 +100,8 @@ def verify_url(code: str) -> str:
 # ---------------------------------------------------------------------------------------- helpers
 
 
-def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
+def person_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """Display names of the people ``ids`` (``None`` ignored), in one statement."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
@@ -178,7 +179,7 @@ def application_form(session: Session, project_id: int) -> m.ApplicationForm:
     approvals = session.execute(select(Approval).where(Approval.project_id == p.id, Approval.round == p.approval_round)
                                 .order_by(Approval.id)).scalars().all() if p.approval_round else []
     preliminary = _event(session, "project", p.id, "grant_preliminary")
-    who = _names(session, {p.proposer_id, signoff.person_id if signoff else None,
+    who = person_names(session, {p.proposer_id, signoff.person_id if signoff else None,
                            preliminary.actor_id if preliminary else None, *(a.person_id for a in approvals)})
     leaders = []
     for role in LEADERS:
@@ -256,7 +257,7 @@ def meeting_record(session: Session, meeting_id: int) -> m.MeetingMinutes | m.Bo
         raise Unavailable(f"会议记录 #{meeting_id} 不存在")
     p = _project(session, mt.project_id)
     community = _org_name(session, p.community_id)
-    recorder = _names(session, {mt.recorded_by}).get(mt.recorded_by, "")
+    recorder = person_names(session, {mt.recorded_by}).get(mt.recorded_by, "")
     if mt.kind == "board":
         return m.BoardRecord(meeting_id=mt.id, community=community, issuer=area_issuer(_area_name(session, p.community_id)),
                              project_code=p.code, project_title=p.title, amount_fen=p.amount_fen,
@@ -285,7 +286,7 @@ def acceptance_record(session: Session, acceptance_id: int) -> m.AcceptanceRecor
                               .order_by(SignOff.id.desc()).limit(1)).scalar_one_or_none()
     visits = session.execute(select(FollowUp).where(FollowUp.project_id == p.id, FollowUp.created_at <= a.created_at)
                              .order_by(FollowUp.visited_on, FollowUp.id)).scalars().all()
-    who = _names(session, {a.recorded_by, signoff.person_id if signoff else None,
+    who = person_names(session, {a.recorded_by, signoff.person_id if signoff else None,
                            *(int(t["person_id"]) for t in a.team if t.get("person_id")),
                            *(v.person_id for v in visits)})
     team = tuple(m.Person(who.get(int(t.get("person_id") or 0), ""), ROLE_LABELS.get(str(t.get("role", "")), ""))
@@ -318,7 +319,7 @@ def change_filing(session: Session, change_id: int) -> m.ChangeFiling:
         raise Unavailable(f"变更申请 #{change_id} 不存在")
     p = _project(session, c.project_id)
     community = _org_name(session, p.community_id)
-    who = _names(session, {c.requested_by, c.decided_by})
+    who = person_names(session, {c.requested_by, c.decided_by})
     keys = [k for k in CHANGE_FIELDS if k in c.after] + sorted(k for k in c.after if k not in CHANGE_FIELDS)
     changes = tuple(m.Change(CHANGE_FIELDS.get(k, k), _change_value(k, c.before.get(k)), _change_value(k, c.after.get(k)))
                     for k in keys)
@@ -342,7 +343,7 @@ def payment_voucher(session: Session, item_id: int) -> m.PaymentVoucher:
     evidence = session.execute(select(VoucherEvidence).where(VoucherEvidence.payment_item_id == item.id)
                                .order_by(VoucherEvidence.id)).scalars().all()
     payment = session.execute(select(Payment).where(Payment.payment_item_id == item.id)).scalar_one_or_none()
-    who = _names(session, {*(s.person_id for s in sigs), *(e.recorded_by for e in evidence),
+    who = person_names(session, {*(s.person_id for s in sigs), *(e.recorded_by for e in evidence),
                            payment.paid_by if payment else None})
     signatures = []
     if item.kind == "invoice":
@@ -574,7 +575,7 @@ def _projects(session: Session, inspection: Inspection, start: dt.datetime, end:
     events = list(session.execute(select(AuditEvent).where(
         AuditEvent.entity_type == "project", AuditEvent.entity_id.in_([p.id for p in projects]),
         AuditEvent.at >= start, AuditEvent.at < end).order_by(AuditEvent.entity_id, AuditEvent.seq)).scalars())
-    names = _names(session, {e.actor_id for e in events if e.actor_id is not None})
+    names = person_names(session, {e.actor_id for e in events if e.actor_id is not None})
     trails: dict[int, list[m.TrailEvent]] = {}
     for e in events:
         actor = names.get(e.actor_id, "") if e.actor_id is not None else ROLE_LABELS.get(e.actor_label, e.actor_label)
