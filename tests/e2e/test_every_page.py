@@ -4,11 +4,14 @@ a label; no public page shows unmasked personal data. (The pages reached in the 
 test_lifecycle.py, test_staff_flows.py, test_public_flows.py.)"""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from tests.e2e.conftest import SQLITE_ONLY, Site, assert_no_leaks, login, logout, shoot
-from workflow.demo import Driver
+from workflow.demo import Driver, at
 from workflow.engine import PUBLIC
+from workflow.inspections import plan_inspection
+from workflow.services import fire_event
 
 
 @SQLITE_ONLY
@@ -32,6 +35,14 @@ def test_every_staff_page_fits_a_phone_and_an_office_screen(page: Any, site: Sit
     drv.new_project("pending_approval", title="失业人员技能培训", category="employment", beneficiaries=40)
     drv.new_project("draft", community=1, title="便民理发服务")
     c0 = e2e_world.c0
+    # an inspection under way with a finding: its findings table is the widest of the inspection pages
+    with at(drv.now), db.uow() as uow:
+        iid = plan_inspection(uow.session, drv.a("working_member1"), c0, dt.date(2026, 3, 1), dt.date(2026, 3, 31)).id
+        uow.commit()
+    assert fire_event(db, "inspection", iid, "start_inspection", drv.a("working_member1")).ok
+    fid = fire_event(db, "inspection", iid, "record_finding", drv.a("working_member1"), {
+        "article": "第十二条", "description": "跟进检查记录缺失两次", "requirement": "补齐三月份跟进检查记录并归档",
+        "workdays": 5}).data["finding_id"]
 
     page.goto(site.url("/login"))
     shoot(page, "login")
@@ -40,9 +51,9 @@ def test_every_staff_page_fits_a_phone_and_an_office_screen(page: Any, site: Sit
         shoot(page, name)
     visits = {
         "s01_shuji": ["/", "/needs", "/projects", f"/projects/{paying}", f"/projects/{aid}", f"/projects/{notice}",
-                      "/projects/new", f"/fund-years/{c0}/2026", "/fund-years", "/no-such-page"],
+                      "/projects/new", f"/fund-years/{c0}/2026", "/fund-years", f"/findings/{fid}", "/no-such-page"],
         "s01_jiandu1": ["/", f"/trail?community={c0}"],
-        "gw_weiyuan1": ["/", "/inspections", "/flags?year=2026"],
+        "gw_weiyuan1": ["/", "/inspections", f"/inspections/{iid}", "/flags?year=2026"],
         "gw_shuji": ["/", "/overview?year=2026&sort=committed&order=desc"],
         "jg_zhuren": ["/"],
         "caiwu": ["/", f"/projects/{aid}"],
