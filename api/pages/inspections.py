@@ -185,7 +185,9 @@ def _add_pages(kind: _Kind) -> None:
         record = _with_events(session, viewer, kind.entity_type, kind.detail(session, viewer, rid))
         ctx = FormContext(session=session, viewer=viewer, record=record)
         forms = event_forms(kind.entity_type, record, f"{kind.path}/{rid}", ctx, failed)
-        return {kind.name: record, "forms": forms, "refusal": orphan_refusal(forms, failed)}
+        # the community reads its findings but not the inspections (第十九条): no links it could not follow
+        can_inspect = bool({p.role for p in viewer.posts} & r_inspection.READERS)
+        return {kind.name: record, "forms": forms, "refusal": orphan_refusal(forms, failed), "can_inspect": can_inspect}
 
     async def rendered(request: Request, viewer: Viewer, rid: int, failed: Failed | None = None,
                        status: int = 200) -> Response:

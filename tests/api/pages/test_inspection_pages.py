@@ -51,6 +51,9 @@ def test_an_inspection_from_plan_to_a_verified_rectification(pages: Pages, world
     # the community sees its finding on its to-do page, as a page, and rectifies it there
     assert f'href="/findings/{fid}"' in pages.get("secretary", "/").text
     finding = pages.get("secretary", f"/findings/{fid}").text
+    # the community may not open the inspection (第十九条): its page links none; the committee's does
+    assert f'href="/inspections/{iid}"' not in finding and 'href="/inspections"' not in finding.split("<main")[-1]
+    assert f'href="/inspections/{iid}"' in pages.get("member", f"/findings/{fid}").text
     assert "提交整改情况" in finding and "第十二条" in finding
     _location(pages.post("secretary", f"/findings/{fid}/events/submit_rectification",
                          {"text": "已补充三月份跟进检查记录并归档"}))
